@@ -1,0 +1,1 @@
+//! Lab certificates (rcgen): a lab CA and leaf certificates.

@@ -1,0 +1,1 @@
+//! The dialer: `--connect-to` map and the loopback guard.

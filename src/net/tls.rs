@@ -1,0 +1,1 @@
+//! TLS client configurations (OS trust store + extra CAs; public roots only).

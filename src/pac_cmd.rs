@@ -1,0 +1,1 @@
+//! `pe-doctor pac`: evaluate a PAC file for URLs, like pactester.

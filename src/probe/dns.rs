@@ -1,0 +1,1 @@
+//! Plain DNS over UDP with TCP fallback on truncation.

@@ -1,0 +1,1 @@
+//! The OS resolver (getaddrinfo).
