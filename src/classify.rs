@@ -66,7 +66,10 @@ mod tests {
     #[test]
     fn classifies_ranges() {
         assert_eq!(classify(&ips(&["10.0.0.4"])), AddrClass::Private);
-        assert_eq!(classify(&ips(&["172.16.5.1", "192.168.1.1"])), AddrClass::Private);
+        assert_eq!(
+            classify(&ips(&["172.16.5.1", "192.168.1.1"])),
+            AddrClass::Private
+        );
         assert_eq!(classify(&ips(&["100.64.0.1"])), AddrClass::Private);
         assert_eq!(classify(&ips(&["100.128.0.1"])), AddrClass::Public);
         assert_eq!(classify(&ips(&["172.32.0.1"])), AddrClass::Public);

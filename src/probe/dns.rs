@@ -1,1 +1,134 @@
-//! Plain DNS over UDP with TCP fallback on truncation.
+//! Plain DNS over UDP with TCP fallback on truncation, on hickory-net's clients.
+//!
+//! DNS-level outcomes (NXDOMAIN, SERVFAIL, REFUSED) are a [`DnsAnswer`] status; only transport
+//! failures become a [`ProbeError`].
+
+use super::answer::{DnsAnswer, DnsStatus, answer_from_message};
+use super::{FailKind, Phase, ProbeError};
+use hickory_net::NetError;
+use hickory_net::client::{Client, ClientHandle};
+use hickory_net::runtime::TokioRuntimeProvider;
+use hickory_net::tcp::TcpClientStream;
+use hickory_net::udp::UdpClientStream;
+use hickory_proto::op::{DnsResponse, Message};
+use hickory_proto::rr::{DNSClass, Name, RecordType};
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Which transport answered (TCP only after a truncated UDP answer, or when forced).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Used {
+    /// UDP answered.
+    Udp,
+    /// TCP answered (after truncation, or forced).
+    Tcp,
+}
+
+/// Asks `server` for `name`/`rtype` over UDP; on a truncated answer asks again over TCP.
+pub async fn query(
+    server: SocketAddr,
+    name: &str,
+    rtype: RecordType,
+    timeout: Duration,
+) -> Result<(DnsAnswer, Used), ProbeError> {
+    let qname = parse_name(name)?;
+    let msg = query_udp(server, qname.clone(), rtype, timeout).await?;
+    if msg.metadata.truncation {
+        let msg = query_tcp(server, qname, rtype, timeout).await?;
+        return Ok((answer_from_message(&msg), Used::Tcp));
+    }
+    Ok((answer_from_message(&msg), Used::Udp))
+}
+
+/// Asks A and AAAA concurrently and merges the answers. Transport failures become a failed
+/// answer so that one resolution always results.
+pub async fn resolve(server: SocketAddr, name: &str, timeout: Duration) -> DnsAnswer {
+    let (a, aaaa) = tokio::join!(
+        query(server, name, RecordType::A, timeout),
+        query(server, name, RecordType::AAAA, timeout)
+    );
+    DnsAnswer::merge(into_answer(a), into_answer(aaaa))
+}
+
+/// Turns a probe result into an answer, mapping transport failures to a status.
+pub fn into_answer(result: Result<(DnsAnswer, Used), ProbeError>) -> DnsAnswer {
+    match result {
+        Ok((answer, _)) => answer,
+        Err(e) => failed_answer(&e),
+    }
+}
+
+/// The answer recorded for a transport failure.
+pub fn failed_answer(e: &ProbeError) -> DnsAnswer {
+    let status = match e.kind {
+        FailKind::Timeout => DnsStatus::Timeout,
+        FailKind::Refused => DnsStatus::Error,
+        _ => DnsStatus::Error,
+    };
+    DnsAnswer::failed(status, e.message.clone())
+}
+
+fn parse_name(name: &str) -> Result<Name, ProbeError> {
+    let fqdn = if name.ends_with('.') {
+        name.to_string()
+    } else {
+        format!("{name}.")
+    };
+    Name::from_str(&fqdn)
+        .map_err(|e| ProbeError::new(Phase::Dns, FailKind::Other, format!("bad name {name}: {e}")))
+}
+
+fn map_net_error(e: NetError) -> ProbeError {
+    match e {
+        NetError::Timeout => ProbeError::timeout(Phase::Dns),
+        NetError::Io(io) => ProbeError::from_io(Phase::Dns, &io),
+        other => ProbeError::new(Phase::Dns, FailKind::Protocol, other.to_string()),
+    }
+}
+
+async fn query_udp(
+    server: SocketAddr,
+    name: Name,
+    rtype: RecordType,
+    timeout: Duration,
+) -> Result<Message, ProbeError> {
+    let stream = UdpClientStream::builder(server, TokioRuntimeProvider::new())
+        .with_timeout(Some(timeout))
+        .build();
+    let (mut client, bg) = Client::<TokioRuntimeProvider>::from_sender(stream);
+    let bg = tokio::spawn(bg);
+    let result = first_response(client.query(name, DNSClass::IN, rtype), timeout).await;
+    bg.abort();
+    result
+}
+
+async fn query_tcp(
+    server: SocketAddr,
+    name: Name,
+    rtype: RecordType,
+    timeout: Duration,
+) -> Result<Message, ProbeError> {
+    let (connect, handle) =
+        TcpClientStream::new(server, None, Some(timeout), TokioRuntimeProvider::new());
+    let stream = tokio::time::timeout(timeout, connect)
+        .await
+        .map_err(|_| ProbeError::timeout(Phase::Dns))?
+        .map_err(map_net_error)?;
+    let (mut client, bg) = Client::<TokioRuntimeProvider>::with_timeout(stream, handle, timeout);
+    let bg = tokio::spawn(bg);
+    let result = first_response(client.query(name, DNSClass::IN, rtype), timeout).await;
+    bg.abort();
+    result
+}
+
+async fn first_response<F>(response: F, timeout: Duration) -> Result<Message, ProbeError>
+where
+    F: std::future::Future<Output = Result<DnsResponse, NetError>>,
+{
+    match tokio::time::timeout(timeout, response).await {
+        Err(_) => Err(ProbeError::timeout(Phase::Dns)),
+        Ok(Err(e)) => Err(map_net_error(e)),
+        Ok(Ok(resp)) => Ok(resp.into_message()),
+    }
+}

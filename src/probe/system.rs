@@ -1,1 +1,88 @@
-//! The OS resolver (getaddrinfo).
+//! The OS resolver (getaddrinfo): what applications on this machine actually get, hosts file,
+//! VPN split DNS and NRPT included. It reports addresses and the canonical name, not the chain.
+
+use super::answer::{ChainRecord, DnsAnswer, DnsStatus};
+use dns_lookup::{AddrInfoHints, LookupErrorKind};
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// `AI_CANONNAME`: the same value (2) on Linux, macOS and Windows.
+const AI_CANONNAME: i32 = 2;
+/// `SOCK_STREAM`: 1 on Linux, macOS and Windows; asking for one socket type avoids duplicates.
+const SOCK_STREAM: i32 = 1;
+
+/// Resolves `name` through getaddrinfo on a blocking thread, bounded by `timeout`.
+///
+/// getaddrinfo cannot be cancelled: on timeout the thread finishes in the background and the
+/// answer is recorded as a timeout.
+pub async fn resolve(name: &str, timeout: Duration) -> DnsAnswer {
+    let owned = name.to_string();
+    let task = tokio::task::spawn_blocking(move || lookup_blocking(&owned));
+    match tokio::time::timeout(timeout, task).await {
+        Err(_) => DnsAnswer::failed(DnsStatus::Timeout, "getaddrinfo did not return in time"),
+        Ok(Err(e)) => DnsAnswer::failed(DnsStatus::Error, format!("resolver thread failed: {e}")),
+        Ok(Ok(answer)) => answer,
+    }
+}
+
+fn lookup_blocking(name: &str) -> DnsAnswer {
+    let hints = AddrInfoHints {
+        flags: AI_CANONNAME,
+        socktype: SOCK_STREAM,
+        ..AddrInfoHints::default()
+    };
+    let iter = match dns_lookup::getaddrinfo(Some(name), None, Some(hints)) {
+        Ok(iter) => iter,
+        Err(e) => return from_lookup_error(e.kind(), &format!("{e:?}")),
+    };
+    let mut addresses: Vec<IpAddr> = Vec::new();
+    let mut canonical: Option<String> = None;
+    for info in iter.flatten() {
+        if canonical.is_none() {
+            canonical = info.canonname.clone();
+        }
+        let ip = info.sockaddr.ip();
+        if !addresses.contains(&ip) {
+            addresses.push(ip);
+        }
+    }
+    let mut chain = Vec::new();
+    let canonical = canonical
+        .map(|c| c.trim_end_matches('.').to_ascii_lowercase())
+        .filter(|c| !c.eq_ignore_ascii_case(name.trim_end_matches('.')));
+    if let Some(c) = &canonical {
+        chain.push(ChainRecord {
+            name: name.trim_end_matches('.').to_ascii_lowercase(),
+            rtype: "CNAME".into(),
+            data: c.clone(),
+            ttl: 0,
+        });
+    }
+    let owner = canonical.unwrap_or_else(|| name.trim_end_matches('.').to_ascii_lowercase());
+    for ip in &addresses {
+        chain.push(ChainRecord {
+            name: owner.clone(),
+            rtype: if ip.is_ipv4() { "A" } else { "AAAA" }.into(),
+            data: ip.to_string(),
+            ttl: 0,
+        });
+    }
+    DnsAnswer {
+        status: DnsStatus::Ok,
+        chain,
+        addresses,
+        error: None,
+    }
+}
+
+/// Maps getaddrinfo's error kinds to report statuses.
+fn from_lookup_error(kind: LookupErrorKind, detail: &str) -> DnsAnswer {
+    let status = match kind {
+        // EAI_NONAME covers NXDOMAIN and NODATA; EAI_NODATA (glibc) is mapped to Unknown/NoData.
+        LookupErrorKind::NoName => DnsStatus::Nxdomain,
+        LookupErrorKind::Again => DnsStatus::Servfail,
+        LookupErrorKind::Fail => DnsStatus::Refused,
+        _ => DnsStatus::Error,
+    };
+    DnsAnswer::failed(status, format!("getaddrinfo: {detail}"))
+}
