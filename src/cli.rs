@@ -1,1 +1,133 @@
-//! cli
+//! Command-line interface (clap derive). Pure parsing: no I/O happens here.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// pe-doctor: finds out why this machine cannot reach an Azure Machine Learning / AI Foundry
+/// workspace behind a private endpoint (the "403 / access forbidden" symptom).
+#[derive(Debug, Parser)]
+#[command(name = "pe-doctor", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Diagnose this machine's access to a workspace.
+    Diagnose(Box<DiagnoseArgs>),
+    /// Evaluate a PAC file for URLs, like pactester.
+    Pac(crate::pac_cmd::PacArgs),
+    /// Run a built-in simulated scenario on loopback and show the real report.
+    Lab(LabArgs),
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Human-readable text (colour on a terminal).
+    Text,
+    /// `pe-doctor/report/v1` JSON.
+    Json,
+}
+
+/// `pe-doctor diagnose` flags. Every flag may also come from `--config FILE.toml` (same names,
+/// with `_` or `-`); flags given on the command line win.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DiagnoseArgs {
+    /// Workspace GUID (with --region, derives every private-endpoint name).
+    #[arg(long, value_name = "GUID")]
+    pub workspace_id: Option<String>,
+    /// Azure region of the workspace, e.g. eastus2.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Workspace name (adds the notebooks name).
+    #[arg(long, value_name = "NAME")]
+    pub workspace_name: Option<String>,
+    /// Azure cloud: public, usgov or china.
+    #[arg(long)]
+    pub cloud: Option<String>,
+    /// Compute instance name (repeatable).
+    #[arg(long = "instance", value_name = "NAME")]
+    pub instances: Vec<String>,
+    /// Storage account name (repeatable): adds its blob and file names.
+    #[arg(long = "storage-account", value_name = "NAME")]
+    pub storage_accounts: Vec<String>,
+    /// Managed online endpoint name (repeatable).
+    #[arg(long = "inference-endpoint", value_name = "NAME")]
+    pub inference_endpoints: Vec<String>,
+    /// Extra name to check, optionally with its expected IPs (repeatable).
+    #[arg(long = "fqdn", value_name = "NAME[=IP[,IP]]")]
+    pub fqdns: Vec<String>,
+    /// Expected state: JSON from `az network private-endpoint show`, `az network nic show` or
+    /// `az network private-endpoint dns-zone-group list`.
+    #[arg(long, value_name = "FILE")]
+    pub expected: Option<PathBuf>,
+    /// The system resolver: `getaddrinfo` (default) or a DNS server IP[:PORT] standing in for it.
+    #[arg(long, value_name = "getaddrinfo|IP[:PORT]")]
+    pub system_resolver: Option<String>,
+    /// Extra DNS server to ask directly (repeatable).
+    #[arg(long = "dns-server", value_name = "[LABEL=]IP[:PORT]")]
+    pub dns_servers: Vec<String>,
+    /// Azure DNS or a DNS Private Resolver inbound endpoint (default 168.63.129.16).
+    #[arg(long, value_name = "IP[:PORT]")]
+    pub azure_dns: Option<String>,
+    /// DNS-over-HTTPS resolver URL to compare with (repeatable; `{?dns}` templates accepted).
+    #[arg(long = "doh", value_name = "URL")]
+    pub doh: Vec<String>,
+    /// Do not ask any DoH resolver.
+    #[arg(long)]
+    pub no_doh: bool,
+    /// Do not read this machine's DNS configuration (ask only the resolvers given by flags).
+    #[arg(long)]
+    pub no_host_dns: bool,
+    /// Extra trusted CA certificate (PEM) for DoH and TLS checks (repeatable).
+    #[arg(long = "ca-file", value_name = "PEM")]
+    pub ca_files: Vec<PathBuf>,
+    /// Connect to ADDR:PORT instead of HOST:PORT, as curl's --connect-to (repeatable).
+    #[arg(long = "connect-to", value_name = "HOST:PORT=ADDR:PORT")]
+    pub connect_to: Vec<String>,
+    /// Hosts file to inspect (default: the OS's).
+    #[arg(long, value_name = "FILE")]
+    pub hosts_file: Option<PathBuf>,
+    /// Overall deadline, e.g. 10s or 1500ms (default 10s).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Settings file (TOML) with the same keys as the flags.
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Keep usernames, home paths and credentials in the report.
+    #[arg(long)]
+    pub no_redact: bool,
+}
+
+/// `pe-doctor lab` flags.
+#[derive(Debug, Clone, Args)]
+pub struct LabArgs {
+    /// Scenario to run (see --list).
+    pub scenario: Option<String>,
+    /// List the scenarios.
+    #[arg(long)]
+    pub list: bool,
+    /// Delay added to every simulated server answer, e.g. 200ms.
+    #[arg(long, value_name = "DURATION")]
+    pub latency: Option<String>,
+    /// Overall deadline of the diagnosis (default 10s).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}

@@ -1,1 +1,204 @@
-//! diagnose
+//! The diagnosis: plan -> fan out every probe under one deadline -> findings -> one report.
+
+use crate::classify::classify;
+use crate::config::Config;
+use crate::findings::{self, dns::DnsFacts};
+use crate::host::{HostFacts, hosts_file};
+use crate::plan::{self, Ask, Plan};
+use crate::probe::answer::{DnsAnswer, DnsStatus};
+use crate::probe::{dns, system};
+use crate::report::model::{
+    HostInfo, Report, Resolution, ResolverRole, SCHEMA, ToolInfo, Verdict, WorkspaceInfo,
+};
+use crate::run::{self, Job};
+use std::time::{Duration, Instant};
+
+/// Per-question limit for plain DNS: a server that has not answered in this time is broken for
+/// the user too (stub resolvers give up after a few seconds).
+const DNS_PROBE_LIMIT: Duration = Duration::from_secs(4);
+/// Safety margin so every probe records its own timeout before the overall deadline.
+const MARGIN: Duration = Duration::from_millis(50);
+
+/// Runs the diagnosis described by `config` on a machine described by `host`.
+pub async fn diagnose(config: &Config, host: &HostFacts) -> Report {
+    let started = Instant::now();
+    let started_at = now_rfc3339();
+    let deadline = tokio::time::Instant::now() + config.timeout;
+    let plan = plan::plan(config, host);
+    let per_probe = config
+        .timeout
+        .saturating_sub(MARGIN)
+        .max(Duration::from_millis(1));
+    let probes = Probes::new(config);
+
+    let questions: Vec<(usize, usize)> = plan.questions().collect();
+    let jobs: Vec<Job<(DnsAnswer, u64)>> = questions
+        .iter()
+        .map(|&(t, r)| probes.job(&plan, t, r, per_probe))
+        .collect();
+    let answers = run::fan_out(jobs, deadline).await;
+
+    let resolutions: Vec<Resolution> = questions
+        .iter()
+        .zip(answers)
+        .map(|(&(t, r), answer)| {
+            let (answer, elapsed_ms) = answer.unwrap_or_else(|| {
+                (
+                    DnsAnswer::failed(DnsStatus::Timeout, "overall deadline reached"),
+                    config.timeout.as_millis() as u64,
+                )
+            });
+            resolution(&plan, t, r, answer, elapsed_ms)
+        })
+        .collect();
+
+    let hosts_path = config
+        .hosts_file
+        .clone()
+        .or_else(|| host.hosts_file.clone())
+        .unwrap_or_else(hosts_file::default_path);
+    let hosts = hosts_file::read(&hosts_path);
+    let resolvers: Vec<_> = plan.resolvers.iter().map(|r| r.info.clone()).collect();
+    let mut findings = findings::dns::evaluate(DnsFacts {
+        targets: &plan.targets,
+        resolvers: &resolvers,
+        resolutions: &resolutions,
+        hosts: &hosts,
+        hosts_path: Some(&hosts_path),
+    });
+    findings::sort(&mut findings);
+
+    let verdict = verdict(&resolutions, &findings);
+    Report {
+        schema: SCHEMA,
+        tool: ToolInfo::default(),
+        started_at,
+        duration_ms: started.elapsed().as_millis() as u64,
+        verdict,
+        workspace: config.workspace.as_ref().map(|w| WorkspaceInfo {
+            id: w.id.to_ascii_lowercase(),
+            region: w.region.to_ascii_lowercase(),
+            name: w.name.clone(),
+            cloud: format!("{:?}", w.cloud).to_ascii_lowercase(),
+        }),
+        host: HostInfo {
+            os: host.os.clone(),
+            interfaces: Vec::new(),
+            dns_servers: host
+                .dns_servers
+                .iter()
+                .map(|s| s.addr.to_string())
+                .collect(),
+            search_domains: host.search_domains.clone(),
+            azure_vm: false,
+            notes: host.notes.clone(),
+        },
+        targets: plan.targets,
+        resolvers,
+        resolutions,
+        findings,
+    }
+}
+
+/// Inconclusive when no resolver the machine uses answered anything; problems when any error
+/// finding; healthy otherwise.
+fn verdict(resolutions: &[Resolution], findings: &[findings::Finding]) -> Verdict {
+    let answered = resolutions.iter().any(|r| {
+        r.resolver.role != ResolverRole::AzureDns
+            && !matches!(r.status, DnsStatus::Timeout | DnsStatus::Error)
+    });
+    if !answered {
+        Verdict::Inconclusive
+    } else if findings
+        .iter()
+        .any(|f| f.severity == findings::Severity::Error)
+    {
+        Verdict::Problems
+    } else {
+        Verdict::Healthy
+    }
+}
+
+fn resolution(plan: &Plan, t: usize, r: usize, answer: DnsAnswer, elapsed_ms: u64) -> Resolution {
+    let (fqdn, resolver) = match (plan.targets.get(t), plan.resolvers.get(r)) {
+        (Some(t), Some(r)) => (t.fqdn.clone(), r.info.clone()),
+        _ => unreachable_pair(),
+    };
+    let class = classify(&answer.addresses);
+    Resolution {
+        fqdn,
+        resolver,
+        status: answer.status,
+        chain: answer.chain,
+        addresses: answer.addresses,
+        class,
+        elapsed_ms,
+        error: answer.error,
+    }
+}
+
+#[cold]
+fn unreachable_pair() -> (String, crate::report::model::ResolverInfo) {
+    // questions() only yields valid indices; keep a harmless value rather than panic.
+    (
+        String::new(),
+        crate::report::model::ResolverInfo {
+            label: String::new(),
+            role: ResolverRole::Custom,
+            transport: crate::report::model::Transport::Udp,
+            address: String::new(),
+            source: None,
+        },
+    )
+}
+
+/// The shared probe machinery (clients built once per diagnosis).
+struct Probes {
+    loopback_only: bool,
+}
+
+impl Probes {
+    fn new(config: &Config) -> Self {
+        Self {
+            loopback_only: config.loopback_only,
+        }
+    }
+
+    fn job(&self, plan: &Plan, t: usize, r: usize, per_probe: Duration) -> Job<(DnsAnswer, u64)> {
+        let name = plan
+            .targets
+            .get(t)
+            .map(|t| t.fqdn.clone())
+            .unwrap_or_default();
+        let ask = plan.resolvers.get(r).map(|r| r.ask.clone());
+        let loopback_only = self.loopback_only;
+        Box::pin(async move {
+            let start = Instant::now();
+            let answer = match ask {
+                None => DnsAnswer::failed(DnsStatus::Error, "no such resolver"),
+                Some(Ask::Getaddrinfo) => system::resolve(&name, per_probe).await,
+                Some(Ask::Dns(addr)) => {
+                    if loopback_only && !addr.ip().is_loopback() {
+                        DnsAnswer::failed(
+                            DnsStatus::Error,
+                            format!("{addr} refused by the loopback guard"),
+                        )
+                    } else {
+                        dns::resolve(addr, &name, per_probe.min(DNS_PROBE_LIMIT)).await
+                    }
+                }
+                Some(Ask::Doh(url)) => DnsAnswer::failed(
+                    DnsStatus::Error,
+                    format!("DoH to {url} is not available in this build"),
+                ),
+            };
+            (answer, start.elapsed().as_millis() as u64)
+        })
+    }
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

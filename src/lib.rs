@@ -12,6 +12,7 @@
 //! - [`report`]: the report model and its renderers;
 //! - [`lab`]: an embedded simulated network on loopback, used by `pe-doctor lab` and the tests.
 
+pub mod app;
 pub mod classify;
 pub mod cli;
 pub mod config;

@@ -1,4 +1,7 @@
-//! Rules: diagnosis results -> findings with evidence and remediation.
+//! Rules: diagnosis results -> findings with evidence and remediation. Wording lives here, once,
+//! so every report format says the same thing.
+
+pub mod dns;
 
 use serde::Serialize;
 
@@ -51,4 +54,23 @@ pub struct Finding {
     pub evidence: Vec<String>,
     /// Steps to fix, in order.
     pub remediation: Vec<String>,
+}
+
+/// Sorts findings: errors first, then warnings, then info; stable within a severity.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by_key(|f| f.severity);
+}
+
+impl Section {
+    /// The article section's heading, as users see it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Section::ConnectionMethod => "Securely connect to your project",
+            Section::DnsCustom => "DNS configuration > Custom DNS troubleshooting",
+            Section::DnsAzure => "DNS configuration > Azure DNS troubleshooting",
+            Section::BrowserDoh => "Browser configuration (DNS over HTTPS)",
+            Section::Proxy => "Proxy configuration",
+            Section::Storage => "Troubleshoot configurations on connecting to storage",
+        }
+    }
 }

@@ -3,3 +3,56 @@
 //! time, so every line compiles on Linux.
 
 pub mod dns_config;
+pub mod hosts_file;
+
+use std::net::SocketAddr;
+
+/// A DNS server the OS is configured to use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfiguredServer {
+    /// Short label for tables (derived from the source when None).
+    pub label: Option<String>,
+    /// Address (port 53 unless the OS says otherwise).
+    pub addr: SocketAddr,
+    /// Where the configuration names it (`resolv.conf`, `link wg0`, `NRPT .azureml.ms`...).
+    pub source: String,
+    /// Routing / match domains; empty when the server is used for every name.
+    pub domains: Vec<String>,
+}
+
+/// What the diagnosis knows about this machine.
+#[derive(Debug, Clone, Default)]
+pub struct HostFacts {
+    /// OS name (`linux`, `windows`, `macos`).
+    pub os: String,
+    /// DNS servers the OS uses.
+    pub dns_servers: Vec<ConfiguredServer>,
+    /// Search domains.
+    pub search_domains: Vec<String>,
+    /// Hosts-file entries that mention names of interest are looked up in this file.
+    pub hosts_file: Option<std::path::PathBuf>,
+    /// Notes from collectors (what could not be read, and why).
+    pub notes: Vec<String>,
+}
+
+impl HostFacts {
+    /// An empty set of facts for this OS (used when host collection is off, and by the lab).
+    pub fn empty() -> Self {
+        Self {
+            os: std::env::consts::OS.to_string(),
+            ..Self::default()
+        }
+    }
+}
+
+/// Collects host facts for a diagnosis (nothing is read when `--no-host-dns` is given).
+pub fn collect(config: &crate::config::Config) -> HostFacts {
+    let mut facts = HostFacts::empty();
+    if config.read_host_dns {
+        let (servers, search, notes) = dns_config::collect_servers();
+        facts.dns_servers = servers;
+        facts.search_domains = search;
+        facts.notes.extend(notes);
+    }
+    facts
+}

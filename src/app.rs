@@ -1,0 +1,214 @@
+//! The edge between the command line and the library: runs a command, writes its output and
+//! returns the exit code (0 healthy, 1 error finding, 2 usage/input error, 3 inconclusive).
+
+use crate::cli::{Cli, Command, DiagnoseArgs, Format, LabArgs};
+use crate::config::{self, Config};
+use crate::lab::scenarios::{self, LabOptions};
+use crate::report::model::{Report, Verdict};
+use crate::report::{self, write_atomically};
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+/// Exit code: no error-severity finding.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: at least one error finding.
+pub const EXIT_PROBLEMS: u8 = 1;
+/// Exit code: usage, configuration or input error.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: inconclusive (nothing answered).
+pub const EXIT_INCONCLUSIVE: u8 = 3;
+
+/// The exit code for a report.
+pub fn exit_code(report: &Report) -> u8 {
+    match report.verdict {
+        Verdict::Healthy => EXIT_OK,
+        Verdict::Problems => EXIT_PROBLEMS,
+        Verdict::Inconclusive => EXIT_INCONCLUSIVE,
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> u8 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pe-doctor: cannot start the async runtime: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    match cli.command {
+        Command::Diagnose(args) => runtime.block_on(diagnose(&args)),
+        Command::Lab(args) => runtime.block_on(lab(&args)),
+        Command::Pac(args) => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            match crate::pac_cmd::run(&args, &mut out) {
+                Ok(()) => EXIT_OK,
+                Err(e) => {
+                    eprintln!("pe-doctor pac: {e}");
+                    EXIT_USAGE
+                }
+            }
+        }
+    }
+}
+
+async fn diagnose(args: &DiagnoseArgs) -> u8 {
+    let config = match Config::from_args(args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("pe-doctor: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let host = crate::host::collect(&config);
+    let spinner = Spinner::start(config.targets.len());
+    let report = crate::diagnose::diagnose(&config, &host).await;
+    spinner.stop().await;
+    emit(&report, config.format, config.output.as_deref())
+}
+
+/// Writes the report to the output file or stdout; returns the exit code.
+fn emit(report: &Report, format: Format, output: Option<&std::path::Path>) -> u8 {
+    match output {
+        Some(path) => {
+            let mut buf = Vec::new();
+            let written = report::render(report, format, false, &mut buf)
+                .and_then(|()| write_atomically(path, &buf));
+            match written {
+                Ok(()) => {
+                    eprintln!("pe-doctor: report written to {}", path.display());
+                    exit_code(report)
+                }
+                Err(e) => {
+                    eprintln!("pe-doctor: cannot write {}: {e}", path.display());
+                    EXIT_USAGE
+                }
+            }
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let color = format == Format::Text && use_color(stdout.is_terminal());
+            let mut out = stdout.lock();
+            match report::render(report, format, color, &mut out).and_then(|()| out.flush()) {
+                Ok(()) => exit_code(report),
+                // A closed pipe (e.g. `| head`) is not a failure of the diagnosis.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit_code(report),
+                Err(e) => {
+                    eprintln!("pe-doctor: cannot write the report: {e}");
+                    EXIT_USAGE
+                }
+            }
+        }
+    }
+}
+
+/// Colour only on a terminal, and never when `NO_COLOR` is set (https://no-color.org).
+pub fn use_color(is_terminal: bool) -> bool {
+    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+async fn lab(args: &LabArgs) -> u8 {
+    if args.list {
+        for s in scenarios::SCENARIOS {
+            println!("{:<26} {}", s.name, s.summary);
+        }
+        return EXIT_OK;
+    }
+    let mut opts = LabOptions::default();
+    for (flag, value, slot) in [
+        ("--latency", &args.latency, &mut opts.latency),
+        ("--timeout", &args.timeout, &mut opts.timeout),
+    ] {
+        if let Some(v) = value {
+            match config::parse_duration(flag, v) {
+                Ok(d) => *slot = d,
+                Err(e) => {
+                    eprintln!("pe-doctor lab: {e}");
+                    return EXIT_USAGE;
+                }
+            }
+        }
+    }
+    let Some(name) = &args.scenario else {
+        return tour(&opts).await;
+    };
+    let run = match scenarios::setup(name, &opts).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("pe-doctor lab: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let spinner = Spinner::start(run.config.targets.len());
+    let report = run.diagnose().await;
+    spinner.stop().await;
+    emit(&report, args.format, args.output.as_deref())
+}
+
+/// Runs every scenario and prints one line each.
+async fn tour(opts: &LabOptions) -> u8 {
+    println!(
+        "pe-doctor lab: a tour of the simulated scenarios (run one with `pe-doctor lab NAME`)\n"
+    );
+    for s in scenarios::SCENARIOS {
+        let line = match scenarios::setup(s.name, opts).await {
+            Ok(run) => {
+                let report = run.diagnose().await;
+                let ids: Vec<&str> = report.findings.iter().map(|f| f.id).collect();
+                let verdict = match report.verdict {
+                    Verdict::Healthy => "✓ healthy",
+                    Verdict::Problems => "✗ problems",
+                    Verdict::Inconclusive => "? inconclusive",
+                };
+                format!(
+                    "{:<26} {:<15} {}",
+                    s.name,
+                    verdict,
+                    if ids.is_empty() {
+                        "no findings".to_string()
+                    } else {
+                        ids.join(", ")
+                    }
+                )
+            }
+            Err(e) => format!("{:<26} could not start: {e}", s.name),
+        };
+        println!("{line}");
+    }
+    EXIT_OK
+}
+
+/// A progress spinner on stderr, shown only when stderr is a terminal.
+struct Spinner {
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Spinner {
+    fn start(names: usize) -> Self {
+        if !std::io::stderr().is_terminal() {
+            return Self { task: None };
+        }
+        let task = tokio::spawn(async move {
+            let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+            let mut i = 0usize;
+            loop {
+                eprint!("\r{} checking {names} names…", frames[i % frames.len()]);
+                i += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        });
+        Self { task: Some(task) }
+    }
+
+    async fn stop(self) {
+        if let Some(task) = self.task {
+            task.abort();
+            let _ = task.await;
+            eprint!("\r\x1b[2K");
+        }
+    }
+}

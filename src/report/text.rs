@@ -1,0 +1,372 @@
+//! Text renderer: the answer first (verdict, then each finding with its fix), the evidence after
+//! (a name × resolver matrix that shows where answers diverge). Symbols and words carry the
+//! meaning; colour only reinforces it.
+
+use super::model::{Report, Resolution, Verdict};
+use crate::classify::AddrClass;
+use crate::findings::{Finding, Severity};
+use crate::probe::answer::DnsStatus;
+use std::io::{self, Write};
+
+const WIDTH: usize = 100;
+
+#[derive(Clone, Copy)]
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn red(self, s: &str) -> String {
+        self.paint("1;31", s)
+    }
+    fn yellow(self, s: &str) -> String {
+        self.paint("33", s)
+    }
+    fn green(self, s: &str) -> String {
+        self.paint("32", s)
+    }
+    fn dim(self, s: &str) -> String {
+        self.paint("2", s)
+    }
+    fn bold(self, s: &str) -> String {
+        self.paint("1", s)
+    }
+}
+
+/// Shortens GUIDs in a name to `7c2e…5a69`, then the middle of what is still too long.
+pub fn shorten(name: &str, max: usize) -> String {
+    let mut out = String::with_capacity(name.len());
+    for (i, label) in name.split('.').enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str(&shorten_guids(label));
+    }
+    let chars: Vec<char> = out.chars().collect();
+    if chars.len() <= max || max < 5 {
+        return out;
+    }
+    let keep = max - 1;
+    let head = keep / 2;
+    let tail = keep - head;
+    let mut s: String = chars[..head].iter().collect();
+    s.push('…');
+    s.extend(&chars[chars.len() - tail..]);
+    s
+}
+
+fn shorten_guids(label: &str) -> String {
+    let bytes = label.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if i + 36 <= bytes.len() && is_guid(&label[i..i + 36]) {
+            out.push_str(&label[i..i + 4]);
+            out.push('…');
+            out.push_str(&label[i + 32..i + 36]);
+            i += 36;
+        } else {
+            let ch = label[i..].chars().next().unwrap_or('?');
+            out.push(ch);
+            i += ch.len_utf8().max(1);
+        }
+    }
+    out
+}
+
+fn is_guid(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
+}
+
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+fn cell(r: &Resolution) -> (String, CellKind) {
+    match r.status {
+        DnsStatus::Ok if r.addresses.is_empty() => ("no address".into(), CellKind::Bad),
+        DnsStatus::Ok => {
+            let first = r
+                .addresses
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let more = if r.addresses.len() > 1 {
+                format!(" +{}", r.addresses.len() - 1)
+            } else {
+                String::new()
+            };
+            match r.class {
+                AddrClass::Private => (format!("{first}{more}"), CellKind::Good),
+                _ => (format!("{first}{more} ✗"), CellKind::Bad),
+            }
+        }
+        DnsStatus::Nxdomain => ("NXDOMAIN ✗".into(), CellKind::Bad),
+        DnsStatus::Timeout => ("timeout".into(), CellKind::Quiet),
+        other => (other.as_str().to_uppercase(), CellKind::Warn),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum CellKind {
+    Good,
+    Bad,
+    Warn,
+    Quiet,
+}
+
+fn header(report: &Report) -> String {
+    let mut parts = vec![format!("pe-doctor {}", report.tool.version)];
+    if let Some(w) = &report.workspace {
+        parts.push(format!("workspace {} ({})", shorten(&w.id, 40), w.region));
+    }
+    parts.push(format!("{} names", report.targets.len()));
+    parts.push(format!("{} resolvers", report.resolvers.len()));
+    parts.push(format!("{:.1} s", report.duration_ms as f64 / 1000.0));
+    parts.join(" · ")
+}
+
+fn finding_block(f: &Finding, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let (tag, painted) = match f.severity {
+        Severity::Error => ("✗ PROBLEM", style.red("✗ PROBLEM")),
+        Severity::Warning => ("! WARNING", style.yellow("! WARNING")),
+        Severity::Info => ("i NOTE   ", style.dim("i NOTE   ")),
+    };
+    let indent = " ".repeat(tag.chars().count() + 2);
+    let title = wrap(&f.title, WIDTH - indent.len());
+    for (i, l) in title.iter().enumerate() {
+        if i == 0 {
+            writeln!(out, "{painted}  {}", style.bold(l))?;
+        } else {
+            writeln!(out, "{indent}{}", style.bold(l))?;
+        }
+    }
+    for l in wrap(&f.detail, WIDTH - indent.len()) {
+        writeln!(out, "{indent}{l}")?;
+    }
+    writeln!(out)?;
+    let label = "  Fix:  ";
+    let pad = " ".repeat(label.len() + 3);
+    for (i, step) in f.remediation.iter().enumerate() {
+        let lines = wrap(step, WIDTH - pad.len());
+        for (j, l) in lines.iter().enumerate() {
+            match (i, j) {
+                (0, 0) => writeln!(out, "{label}{}. {l}", i + 1)?,
+                (_, 0) => writeln!(out, "{}{}. {l}", " ".repeat(label.len()), i + 1)?,
+                _ => writeln!(out, "{pad}{l}")?,
+            }
+        }
+    }
+    writeln!(
+        out,
+        "  {} \"{}\" · {}",
+        style.dim("Article:"),
+        f.section.title(),
+        style.dim(f.id)
+    )?;
+    let shown = f.evidence.iter().take(4);
+    for e in shown {
+        for (j, l) in wrap(e, WIDTH - 14).iter().enumerate() {
+            if j == 0 {
+                writeln!(out, "  {} {l}", style.dim("Evidence:"))?;
+            } else {
+                writeln!(out, "            {l}")?;
+            }
+        }
+    }
+    if f.evidence.len() > 4 {
+        writeln!(
+            out,
+            "            … and {} more (see --format json)",
+            f.evidence.len() - 4
+        )?;
+    }
+    writeln!(out)
+}
+
+/// Renders the text report.
+pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let style = Style { color };
+    writeln!(out, "{}", header(report))?;
+    writeln!(out)?;
+    match report.verdict {
+        Verdict::Healthy if report.findings.iter().all(|f| f.severity == Severity::Info) => {
+            writeln!(
+                out,
+                "{}  Every name resolves to a private address through the resolvers this machine uses.",
+                style.green("✓ HEALTHY")
+            )?;
+            writeln!(out)?;
+        }
+        Verdict::Inconclusive => {
+            writeln!(
+                out,
+                "{}  No DNS server answered: pe-doctor cannot tell what is wrong. Check that the \
+                 network (and VPN) is up, then run it again.",
+                style.yellow("? INCONCLUSIVE")
+            )?;
+            writeln!(out)?;
+        }
+        _ => {}
+    }
+    for f in &report.findings {
+        finding_block(f, style, out)?;
+    }
+    matrix(report, style, out)?;
+    let count = |sev: Severity| report.findings.iter().filter(|f| f.severity == sev).count();
+    let (errors, warnings, infos) = (
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info),
+    );
+    let checks = report.resolutions.len();
+    let good = report
+        .resolutions
+        .iter()
+        .filter(|r| r.status == DnsStatus::Ok && r.class == AddrClass::Private)
+        .count();
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{good} of {checks} answers were private addresses · {} · {} · {}",
+        plural(errors, "error"),
+        plural(warnings, "warning"),
+        plural(infos, "note"),
+    )?;
+    for note in &report.host.notes {
+        writeln!(out, "  {} {note}", style.dim("note:"))?;
+    }
+    writeln!(
+        out,
+        "  {}",
+        style.dim("Full evidence: add --format json --output report.json (or send this output).")
+    )
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn matrix(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    const NAME_MAX: usize = 64;
+    let names: Vec<String> = report
+        .targets
+        .iter()
+        .map(|t| shorten(&t.fqdn, NAME_MAX))
+        .collect();
+    let name_w = names
+        .iter()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let cols: Vec<&str> = report.resolvers.iter().map(|r| r.label.as_str()).collect();
+    let mut cells: Vec<Vec<(String, CellKind)>> = Vec::new();
+    for t in &report.targets {
+        let row = report
+            .resolvers
+            .iter()
+            .map(|r| {
+                report
+                    .resolutions
+                    .iter()
+                    .find(|x| x.fqdn == t.fqdn && x.resolver.label == r.label)
+                    .map_or_else(|| ("-".to_string(), CellKind::Quiet), cell)
+            })
+            .collect();
+        cells.push(row);
+    }
+    let widths: Vec<usize> = cols
+        .iter()
+        .enumerate()
+        .map(|(c, h)| {
+            cells
+                .iter()
+                .map(|row| row.get(c).map_or(0, |x| x.0.chars().count()))
+                .max()
+                .unwrap_or(0)
+                .max(h.chars().count())
+        })
+        .collect();
+    let mut head = format!("{:<name_w$}", "NAME");
+    for (c, h) in cols.iter().enumerate() {
+        head.push_str(&format!("  {:<w$}", h, w = widths[c]));
+    }
+    writeln!(out, "{}", style.bold(head.trim_end()))?;
+    for (i, row) in cells.iter().enumerate() {
+        let mut line = format!("{:<name_w$}", names[i]);
+        for (c, (text, kind)) in row.iter().enumerate() {
+            let padded = format!("{:<w$}", text, w = widths[c]);
+            let painted = match kind {
+                CellKind::Good => style.green(&padded),
+                CellKind::Bad => style.red(&padded),
+                CellKind::Warn => style.yellow(&padded),
+                CellKind::Quiet => style.dim(&padded),
+            };
+            line.push_str("  ");
+            line.push_str(&painted);
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shortens_guids_and_long_names() {
+        assert_eq!(
+            shorten(
+                "7c2e9d41-3b8a-4f0e-9c61-2d5e8b0a5a69.workspace.eastus2.api.azureml.ms",
+                80
+            ),
+            "7c2e…5a69.workspace.eastus2.api.azureml.ms"
+        );
+        let s = shorten(
+            "a-very-long-label-that-goes-on.and-on-and-on.example.com",
+            20,
+        );
+        assert_eq!(s.chars().count(), 20);
+        assert!(s.contains('…'));
+    }
+
+    #[test]
+    fn wraps_on_words() {
+        let w = wrap("one two three four five", 9);
+        assert_eq!(w, vec!["one two", "three", "four five"]);
+    }
+}
