@@ -143,10 +143,30 @@ async fn lab(args: &LabArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    if let Some(addr) = args.serve {
+        return serve(&run, addr).await;
+    }
     let spinner = Spinner::start(run.config.targets.len());
     let report = run.diagnose().await;
     spinner.stop().await;
     emit(&report, args.format, args.output.as_deref())
+}
+
+/// Serves the scenario's system view on `addr` until Ctrl-C (or SIGTERM's default action).
+async fn serve(run: &scenarios::LabRun, addr: std::net::SocketAddr) -> u8 {
+    use crate::lab::dns_server::{LabDnsServer, ServerOptions};
+    let server =
+        match LabDnsServer::spawn_on(addr, ServerOptions::answer(run.system_view.clone())).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("pe-doctor lab: cannot listen on {addr}: {e}");
+                return EXIT_USAGE;
+            }
+        };
+    println!("serving on {} (udp+tcp); Ctrl-C to stop", server.addr());
+    let _ = std::io::stdout().flush();
+    let _ = tokio::signal::ctrl_c().await;
+    EXIT_OK
 }
 
 /// Runs every scenario and prints one line each.

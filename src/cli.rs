@@ -118,6 +118,10 @@ pub struct LabArgs {
     /// List the scenarios.
     #[arg(long)]
     pub list: bool,
+    /// Instead of diagnosing, serve the scenario's system DNS view on ADDR (e.g. 127.0.0.1:53)
+    /// until interrupted: point a resolv.conf at it to exercise the real getaddrinfo path.
+    #[arg(long, value_name = "ADDR")]
+    pub serve: Option<std::net::SocketAddr>,
     /// Delay added to every simulated server answer, e.g. 200ms.
     #[arg(long, value_name = "DURATION")]
     pub latency: Option<String>,

@@ -102,6 +102,8 @@ pub struct LabRun {
     pub servers: Vec<LabDnsServer>,
     /// Temporary files (hosts file, CA), removed on drop.
     pub dir: Arc<tempfile::TempDir>,
+    /// What the machine's system resolver answers in this scenario.
+    pub system_view: View,
 }
 
 impl LabRun {
@@ -148,10 +150,12 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
 
     let azure = server(&private, lat).await?;
     let system: std::net::SocketAddr;
+    let system_view: View;
     match info.name {
         "healthy" | "doh-leak" => {
             let corp = server(&private, lat).await?;
             system = corp.addr();
+            system_view = private.clone();
             host.dns_servers
                 .push(configured("corp-dns", &corp, "resolv.conf"));
             servers.push(corp);
@@ -159,6 +163,7 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
         "custom-dns-no-forwarder" => {
             let corp = server(&public, lat).await?;
             system = corp.addr();
+            system_view = public.clone();
             host.dns_servers
                 .push(configured("corp-dns", &corp, "resolv.conf"));
             servers.push(corp);
@@ -176,6 +181,7 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
             let corp = server(&broken, lat).await?;
             let azure_broken = server(&broken, lat).await?;
             system = corp.addr();
+            system_view = broken.clone();
             host.dns_servers
                 .push(configured("corp-dns", &corp, "resolv.conf"));
             servers.push(corp);
@@ -186,6 +192,7 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
             let router = server(&public, lat).await?;
             let vpn = server(&private, lat).await?;
             system = router.addr();
+            system_view = public.clone();
             host.dns_servers
                 .push(configured("home-router", &router, "resolv.conf"));
             host.dns_servers
@@ -205,6 +212,7 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
             let sys = server(&overlay, lat).await?;
             let corp = server(&private, lat).await?;
             system = sys.addr();
+            system_view = overlay.clone();
             host.dns_servers
                 .push(configured("corp-dns", &corp, "resolv.conf"));
             std::fs::write(
@@ -248,5 +256,6 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
         host,
         servers,
         dir,
+        system_view,
     })
 }

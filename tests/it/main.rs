@@ -1,0 +1,6 @@
+//! pe-doctor's integration tests: one binary, every peer on loopback.
+
+mod cli;
+mod getaddrinfo;
+mod lab_scenarios;
+mod support;
