@@ -83,6 +83,61 @@ impl View {
         self
     }
 
+    /// The apex domains (last two labels) of every record and zone: one authoritative zone each
+    /// when the view is exported for another DNS server.
+    pub fn apexes(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .records
+            .keys()
+            .map(|(n, _)| n.as_str())
+            .chain(self.zones.iter().map(String::as_str))
+            .map(|n| {
+                let labels: Vec<&str> = n.rsplitn(3, '.').collect();
+                match labels.as_slice() {
+                    [tld, second, ..] => format!("{second}.{tld}"),
+                    _ => n.to_string(),
+                }
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The records under `apex` as an RFC 1035 zone file (with SOA and NS), so a real DNS server
+    /// (unbound, BIND...) can serve the same view.
+    pub fn zone_text(&self, apex: &str) -> String {
+        let apex = key(apex);
+        let mut lines = vec![
+            format!("$ORIGIN {apex}."),
+            format!("@ {TTL} IN SOA ns.lab.test. hostmaster.lab.test. 1 3600 600 86400 {TTL}"),
+            format!("@ {TTL} IN NS ns.lab.test."),
+        ];
+        let mut records: Vec<&Record> = self
+            .records
+            .iter()
+            .filter(|((n, _), _)| *n == apex || n.ends_with(&format!(".{apex}")))
+            .flat_map(|(_, recs)| recs.iter())
+            .collect();
+        records.sort_by_key(|r| (r.name.to_ascii(), r.record_type()));
+        for r in records {
+            let data = match &r.data {
+                RData::CNAME(t) => t.0.to_ascii(),
+                RData::A(a) => a.0.to_string(),
+                RData::AAAA(a) => a.0.to_string(),
+                _ => continue,
+            };
+            lines.push(format!(
+                "{} {} IN {} {data}",
+                r.name.to_ascii(),
+                r.ttl,
+                r.record_type()
+            ));
+        }
+        lines.push(String::new());
+        lines.join("\n")
+    }
+
     /// Records of `name`/`rtype`, trying the exact name then wildcards of its ancestors.
     fn lookup(&self, name: &str, rtype: RecordType) -> Option<Vec<Record>> {
         if let Some(r) = self.records.get(&(name.to_string(), rtype)) {
@@ -422,6 +477,16 @@ mod tests {
         assert_eq!(ans.status, DnsStatus::Ok);
         assert!(ans.addresses.is_empty());
         assert_eq!(server.queries().0, 4);
+    }
+
+    #[test]
+    fn exports_zone_files_per_apex() {
+        let v = view();
+        assert_eq!(v.apexes(), vec!["azureml.ms".to_string()]);
+        let z = v.zone_text("azureml.ms");
+        assert!(z.starts_with("$ORIGIN azureml.ms.\n@ 300 IN SOA"));
+        assert!(z.contains("ws.workspace.eastus2.api.azureml.ms. 300 IN CNAME ws.workspace.eastus2.privatelink.api.azureml.ms."));
+        assert!(z.contains("ws.workspace.eastus2.privatelink.api.azureml.ms. 300 IN A 10.0.0.4"));
     }
 
     #[tokio::test]

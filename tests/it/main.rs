@@ -2,5 +2,6 @@
 
 mod cli;
 mod getaddrinfo;
+mod interop;
 mod lab_scenarios;
 mod support;
