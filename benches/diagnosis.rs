@@ -1,0 +1,105 @@
+//! Diagnosis benchmark: concurrency under one deadline.
+//!
+//! 1. `lab healthy` with a latency on every simulated server answer: the diagnosis must take
+//!    about one latency per dependent DNS step (A and AAAA to every resolver run concurrently),
+//!    not the sum of all queries asked one by one. Target: within 1.3x the critical path.
+//! 2. Every server black-holed: the complete report must arrive within --timeout + 0.5 s.
+//!
+//! Run: `cargo bench --bench diagnosis` (prints a table; exits non-zero when a target is missed).
+
+use pe_doctor::config::SystemResolver;
+use pe_doctor::lab::dns_server::{Behavior, LabDnsServer, ServerOptions};
+use pe_doctor::lab::scenarios::{self, LabOptions};
+use pe_doctor::report::model::Verdict;
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 5;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+async fn latency_case(latency: Duration) -> bool {
+    let mut times = Vec::new();
+    let mut questions = 0;
+    for _ in 0..RUNS {
+        let run = scenarios::setup("healthy", &LabOptions { latency, timeout: Duration::from_secs(10) })
+            .await
+            .expect("lab");
+        let start = Instant::now();
+        let report = run.diagnose().await;
+        times.push(start.elapsed());
+        assert_eq!(report.verdict, Verdict::Healthy);
+        questions = report.resolutions.len() * 2; // A and AAAA
+    }
+    let measured = median(times);
+    // The longest chain of dependent probes: one DNS exchange (A and AAAA are concurrent).
+    let critical = latency;
+    let sequential = latency * questions as u32;
+    let ratio = measured.as_secs_f64() / critical.as_secs_f64();
+    let ok = ratio <= 1.3;
+    println!(
+        "lab healthy --latency {:>4?}: median {:>7.1} ms over {RUNS} runs | critical path {:>6.1} ms | ratio {ratio:.2}x (target <= 1.3x) {} | one by one: {:>7.1} ms ({questions} queries)",
+        latency,
+        measured.as_secs_f64() * 1e3,
+        critical.as_secs_f64() * 1e3,
+        if ok { "PASS" } else { "MISS" },
+        sequential.as_secs_f64() * 1e3,
+    );
+    ok
+}
+
+async fn black_hole_case(timeout: Duration) -> bool {
+    let hole = || ServerOptions {
+        behavior: Behavior::BlackHole,
+        latency: Duration::ZERO,
+        truncate_udp: false,
+    };
+    let sys = LabDnsServer::spawn([127, 0, 0, 1].into(), hole()).await.expect("server");
+    let azure = LabDnsServer::spawn([127, 0, 0, 1].into(), hole()).await.expect("server");
+    let mut run = scenarios::setup("healthy", &LabOptions { latency: Duration::ZERO, timeout })
+        .await
+        .expect("lab");
+    run.config.system_resolver = SystemResolver::Server(sys.addr());
+    run.config.azure_dns = azure.addr();
+    for s in &mut run.host.dns_servers {
+        s.addr = sys.addr();
+    }
+    let start = Instant::now();
+    let report = run.diagnose().await;
+    let took = start.elapsed();
+    let ok = took <= timeout + Duration::from_millis(500) && report.verdict == Verdict::Inconclusive;
+    println!(
+        "every server black-holed, --timeout {:?}: report after {:.1} ms with {} resolutions, verdict {:?} (target <= {:.0} ms) {}",
+        timeout,
+        took.as_secs_f64() * 1e3,
+        report.resolutions.len(),
+        report.verdict,
+        (timeout + Duration::from_millis(500)).as_secs_f64() * 1e3,
+        if ok { "PASS" } else { "MISS" }
+    );
+    ok
+}
+
+fn main() {
+    // `cargo test --benches` runs this with --bench absent: do nothing then.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let ok = rt.block_on(async {
+        let mut ok = true;
+        for ms in [50, 200] {
+            ok &= latency_case(Duration::from_millis(ms)).await;
+        }
+        ok &= black_hole_case(Duration::from_secs(2)).await;
+        ok
+    });
+    if !ok {
+        std::process::exit(1);
+    }
+}
