@@ -24,9 +24,15 @@ async fn latency_case(latency: Duration) -> bool {
     let mut times = Vec::new();
     let mut questions = 0;
     for _ in 0..RUNS {
-        let run = scenarios::setup("healthy", &LabOptions { latency, timeout: Duration::from_secs(10) })
-            .await
-            .expect("lab");
+        let run = scenarios::setup(
+            "healthy",
+            &LabOptions {
+                latency,
+                timeout: Duration::from_secs(10),
+            },
+        )
+        .await
+        .expect("lab");
         let start = Instant::now();
         let report = run.diagnose().await;
         times.push(start.elapsed());
@@ -56,11 +62,21 @@ async fn black_hole_case(timeout: Duration) -> bool {
         latency: Duration::ZERO,
         truncate_udp: false,
     };
-    let sys = LabDnsServer::spawn([127, 0, 0, 1].into(), hole()).await.expect("server");
-    let azure = LabDnsServer::spawn([127, 0, 0, 1].into(), hole()).await.expect("server");
-    let mut run = scenarios::setup("healthy", &LabOptions { latency: Duration::ZERO, timeout })
+    let sys = LabDnsServer::spawn([127, 0, 0, 1].into(), hole())
         .await
-        .expect("lab");
+        .expect("server");
+    let azure = LabDnsServer::spawn([127, 0, 0, 1].into(), hole())
+        .await
+        .expect("server");
+    let mut run = scenarios::setup(
+        "healthy",
+        &LabOptions {
+            latency: Duration::ZERO,
+            timeout,
+        },
+    )
+    .await
+    .expect("lab");
     run.config.system_resolver = SystemResolver::Server(sys.addr());
     run.config.azure_dns = azure.addr();
     for s in &mut run.host.dns_servers {
@@ -69,7 +85,8 @@ async fn black_hole_case(timeout: Duration) -> bool {
     let start = Instant::now();
     let report = run.diagnose().await;
     let took = start.elapsed();
-    let ok = took <= timeout + Duration::from_millis(500) && report.verdict == Verdict::Inconclusive;
+    let ok =
+        took <= timeout + Duration::from_millis(500) && report.verdict == Verdict::Inconclusive;
     println!(
         "every server black-holed, --timeout {:?}: report after {:.1} ms with {} resolutions, verdict {:?} (target <= {:.0} ms) {}",
         timeout,

@@ -320,7 +320,7 @@ pub fn evaluate(facts: DnsFacts<'_>) -> Vec<Finding> {
                 for r in &configured {
                     let same = r.status == DnsStatus::Ok
                         && r.addresses.iter().any(|a| sys.addresses.contains(a));
-                    if !same && !(is_failure(r) && r.status == DnsStatus::Timeout) {
+                    if !same && r.status != DnsStatus::Timeout {
                         ctx.add(
                             Cause::Disagree,
                             &r.resolver.label,

@@ -1,7 +1,10 @@
 //! pe-doctor's integration tests: one binary, every peer on loopback.
 
+#![allow(clippy::unwrap_used)]
+
 mod cli;
 mod getaddrinfo;
 mod interop;
 mod lab_scenarios;
+mod rules;
 mod support;
