@@ -3,3 +3,5 @@
 //! time, so every line compiles on Linux.
 
 pub mod dns_config;
+pub mod nrpt;
+pub mod os_doh;
