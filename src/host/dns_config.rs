@@ -174,6 +174,18 @@ impl DnsConfig {
         }
     }
 
+    /// Each distinct server address once, in order: what to ask directly (the `configured`
+    /// resolver role).
+    pub fn unique_addrs(&self) -> Vec<SocketAddr> {
+        let mut out: Vec<SocketAddr> = Vec::new();
+        for s in &self.servers {
+            if !out.contains(&s.addr) {
+                out.push(s.addr);
+            }
+        }
+        out
+    }
+
     /// Adds a note.
     pub fn note(&mut self, note: impl Into<String>) {
         self.notes.push(note.into());
@@ -347,6 +359,12 @@ fn collect_linux_with(resolv_conf: &Path, uplink: &Path, run: Runner<'_>) -> Dns
         cfg.notes.extend(failures);
     } else if resolv_empty {
         cfg.notes.extend(failures);
+        // glibc asks 127.0.0.1 when resolv.conf names no server (or is missing).
+        cfg.note("no nameserver configured; glibc falls back to 127.0.0.1");
+        cfg.push_server(DnsServerEntry::new(
+            SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), DNS_PORT),
+            "glibc default (no nameserver in resolv.conf)",
+        ));
     }
     cfg
 }

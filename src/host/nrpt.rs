@@ -152,7 +152,9 @@ pub fn parse_nrpt_policy(text: &str) -> Vec<NrptRule> {
 
 /// Adds NRPT rules to a configuration: each rule with servers becomes entries whose domains
 /// are its namespaces (`NRPT .azureml.ms` source, never a default route); rules without
-/// servers, truncated lists and bad values become notes.
+/// servers, truncated lists and bad values become notes. A namespace without a leading dot
+/// names one host; it is matched like a suffix here (its subdomains too), a slight
+/// over-approximation.
 pub fn add_nrpt_rules(rules: &[NrptRule], cfg: &mut DnsConfig) {
     for rule in rules {
         let label = rule.namespace.join(", ");

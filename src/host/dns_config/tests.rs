@@ -901,8 +901,45 @@ fn linux_missing_resolv_conf_is_a_note() {
         &dir.path().join("absent"),
         &|p, a, t| tools.run(p, a, t),
     );
-    assert!(cfg.servers.is_empty());
+    assert_eq!(
+        rows(&cfg),
+        vec![row(
+            "127.0.0.1:53",
+            "glibc default (no nameserver in resolv.conf)",
+            None,
+            &[],
+            true
+        )]
+    );
     assert!(cfg.notes[0].starts_with("cannot read"), "{:?}", cfg.notes);
+    assert!(
+        cfg.notes
+            .iter()
+            .any(|n| n.contains("`resolvectl` not found")),
+        "{:?}",
+        cfg.notes
+    );
+    assert!(
+        cfg.notes.last().unwrap().contains("glibc falls back"),
+        "{:?}",
+        cfg.notes
+    );
+
+    // An empty resolv.conf on a systemd-resolved machine: resolved's servers are used.
+    let empty = write(dir.path(), "empty.conf", "# nothing\n");
+    let tools = FakeTools::new(vec![("resolvectl", Ok(RESOLVE_237))]);
+    let cfg = collect_linux_with(&empty, &dir.path().join("absent"), &|p, a, t| {
+        tools.run(p, a, t)
+    });
+    assert_eq!(
+        cfg.unique_addrs(),
+        [sa("192.168.0.1:53"), sa("10.8.0.1:53")]
+    );
+    assert!(
+        cfg.notes[0].contains("lists no nameserver"),
+        "{:?}",
+        cfg.notes
+    );
 }
 
 #[test]
