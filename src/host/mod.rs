@@ -4,6 +4,8 @@
 
 pub mod dns_config;
 pub mod hosts_file;
+pub mod nrpt;
+pub mod os_doh;
 
 use std::net::SocketAddr;
 
@@ -49,10 +51,37 @@ impl HostFacts {
 pub fn collect(config: &crate::config::Config) -> HostFacts {
     let mut facts = HostFacts::empty();
     if config.read_host_dns {
-        let (servers, search, notes) = dns_config::collect_servers();
-        facts.dns_servers = servers;
-        facts.search_domains = search;
-        facts.notes.extend(notes);
+        let cfg = dns_config::collect();
+        facts.dns_servers = configured_servers(&cfg);
+        facts.search_domains = cfg.search;
+        facts.notes.extend(cfg.notes);
     }
     facts
+}
+
+/// The servers of a DNS configuration as the diagnosis asks them (one entry per address, with
+/// the domains it serves when it is a split-DNS server).
+pub fn configured_servers(cfg: &dns_config::DnsConfig) -> Vec<ConfiguredServer> {
+    let mut out: Vec<ConfiguredServer> = Vec::new();
+    for s in &cfg.servers {
+        if let Some(existing) = out.iter_mut().find(|c| c.addr == s.addr) {
+            for d in &s.domains {
+                if !existing.domains.contains(d) {
+                    existing.domains.push(d.clone());
+                }
+            }
+            continue;
+        }
+        out.push(ConfiguredServer {
+            label: s.interface.as_ref().map(|i| format!("dns@{i}")),
+            addr: s.addr,
+            source: s.source.clone(),
+            domains: if s.default_route {
+                Vec::new()
+            } else {
+                s.domains.clone()
+            },
+        });
+    }
+    out
 }
