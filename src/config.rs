@@ -306,6 +306,15 @@ impl Config {
                 doh.push(NamedDoh { label, url });
             }
         }
+        for d in &doh {
+            crate::probe::doh::DohEndpoint::parse(&d.url)
+                .map_err(|e| flag_err("--doh", e.message))?;
+        }
+        let connect_to = pick_vec(a.connect_to, file.connect_to);
+        for rule in &connect_to {
+            rule.parse::<crate::net::dialer::ConnectTo>()
+                .map_err(|e| flag_err("--connect-to", e.to_string()))?;
+        }
         let timeout = match pick(a.timeout, file.timeout) {
             Some(t) => parse_duration("--timeout", &t)?,
             None => DEFAULT_TIMEOUT,
@@ -322,7 +331,7 @@ impl Config {
             doh,
             read_host_dns: !a.no_host_dns,
             ca_files: pick_vec(a.ca_files, file.ca_files),
-            connect_to: pick_vec(a.connect_to, file.connect_to),
+            connect_to,
             hosts_file: pick(a.hosts_file, file.hosts_file),
             timeout,
             format: pick(a.format, file.format).unwrap_or(Format::Text),

@@ -4,18 +4,24 @@ use crate::classify::classify;
 use crate::config::Config;
 use crate::findings::{self, dns::DnsFacts};
 use crate::host::{HostFacts, hosts_file};
+use crate::net::dialer::{ConnectTo, Dialer};
+use crate::net::tls;
 use crate::plan::{self, Ask, Plan};
 use crate::probe::answer::{DnsAnswer, DnsStatus};
+use crate::probe::doh::{DohClient, DohEndpoint};
 use crate::probe::{dns, system};
 use crate::report::model::{
     HostInfo, Report, Resolution, ResolverRole, SCHEMA, ToolInfo, Verdict, WorkspaceInfo,
 };
 use crate::run::{self, Job};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Per-question limit for plain DNS: a server that has not answered in this time is broken for
 /// the user too (stub resolvers give up after a few seconds).
 const DNS_PROBE_LIMIT: Duration = Duration::from_secs(4);
+/// Per-question limit for DoH (a TLS handshake comes first).
+const DOH_PROBE_LIMIT: Duration = Duration::from_secs(5);
 /// Safety margin so every probe records its own timeout before the overall deadline.
 const MARGIN: Duration = Duration::from_millis(50);
 
@@ -154,14 +160,29 @@ fn unreachable_pair() -> (String, crate::report::model::ResolverInfo) {
 
 /// The shared probe machinery (clients built once per diagnosis).
 struct Probes {
-    loopback_only: bool,
+    dialer: Arc<Dialer>,
+    doh: Result<DohClient, String>,
 }
 
 impl Probes {
     fn new(config: &Config) -> Self {
-        Self {
-            loopback_only: config.loopback_only,
-        }
+        let rules = config
+            .connect_to
+            .iter()
+            .filter_map(|r| r.parse::<ConnectTo>().ok())
+            .collect();
+        let dialer = Arc::new(Dialer::new(rules, config.loopback_only));
+        const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
+        // In the lab only the lab CA is trusted; elsewhere the OS store plus --ca-file.
+        let tls = if config.loopback_only && !config.ca_files.is_empty() {
+            tls::extra_roots_only_config(&config.ca_files, &ALPN)
+        } else {
+            tls::os_trust_config(&config.ca_files, &ALPN)
+        };
+        let doh = tls
+            .map(|t| DohClient::new(dialer.clone(), t))
+            .map_err(|e| e.to_string());
+        Self { dialer, doh }
     }
 
     fn job(&self, plan: &Plan, t: usize, r: usize, per_probe: Duration) -> Job<(DnsAnswer, u64)> {
@@ -171,26 +192,26 @@ impl Probes {
             .map(|t| t.fqdn.clone())
             .unwrap_or_default();
         let ask = plan.resolvers.get(r).map(|r| r.ask.clone());
-        let loopback_only = self.loopback_only;
+        let dialer = self.dialer.clone();
+        let doh = self.doh.clone();
         Box::pin(async move {
             let start = Instant::now();
             let answer = match ask {
                 None => DnsAnswer::failed(DnsStatus::Error, "no such resolver"),
                 Some(Ask::Getaddrinfo) => system::resolve(&name, per_probe).await,
-                Some(Ask::Dns(addr)) => {
-                    if loopback_only && !addr.ip().is_loopback() {
-                        DnsAnswer::failed(
-                            DnsStatus::Error,
-                            format!("{addr} refused by the loopback guard"),
-                        )
-                    } else {
-                        dns::resolve(addr, &name, per_probe.min(DNS_PROBE_LIMIT)).await
+                Some(Ask::Dns(addr)) => match dialer.check_addr(addr) {
+                    Err(e) => DnsAnswer::failed(DnsStatus::Error, e.message),
+                    Ok(()) => dns::resolve(addr, &name, per_probe.min(DNS_PROBE_LIMIT)).await,
+                },
+                Some(Ask::Doh(url)) => match (&doh, DohEndpoint::parse(&url)) {
+                    (Err(e), _) => DnsAnswer::failed(DnsStatus::Error, e.clone()),
+                    (_, Err(e)) => DnsAnswer::failed(DnsStatus::Error, e.message),
+                    (Ok(client), Ok(ep)) => {
+                        client
+                            .resolve(&ep, &name, per_probe.min(DOH_PROBE_LIMIT))
+                            .await
                     }
-                }
-                Some(Ask::Doh(url)) => DnsAnswer::failed(
-                    DnsStatus::Error,
-                    format!("DoH to {url} is not available in this build"),
-                ),
+                },
             };
             (answer, start.elapsed().as_millis() as u64)
         })

@@ -242,8 +242,8 @@ pub fn evaluate(facts: DnsFacts<'_>) -> Vec<Finding> {
         };
         let truth = ctx.truth(t);
         let configured = ctx.by_role(&t.fqdn, ResolverRole::Configured);
-        let line =
-            |r: &Resolution| format!("{}: {} said {}", t.fqdn, r.resolver.label, describe(r));
+        let said = |r: &Resolution| format!("{} said {}", r.resolver.label, describe(r));
+        let line = |r: &Resolution| format!("{}: {}", t.fqdn, said(r));
         let truth_line = format!("the private endpoint's IP is {}", truth.describe());
 
         if sys.status == DnsStatus::Nxdomain
@@ -325,7 +325,7 @@ pub fn evaluate(facts: DnsFacts<'_>) -> Vec<Finding> {
                             Cause::Disagree,
                             &r.resolver.label,
                             &t.fqdn,
-                            format!("{}; {}", line(sys), line(r)),
+                            format!("{}; {}", line(sys), said(r)),
                         );
                     }
                 }
@@ -337,7 +337,7 @@ pub fn evaluate(facts: DnsFacts<'_>) -> Vec<Finding> {
                             Cause::DohPublic,
                             &r.resolver.label,
                             &t.fqdn,
-                            format!("{}; {}", line(sys), line(r)),
+                            format!("{}; {}", line(sys), said(r)),
                         );
                     }
                 }

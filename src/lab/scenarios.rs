@@ -104,6 +104,8 @@ pub struct LabRun {
     pub dir: Arc<tempfile::TempDir>,
     /// What the machine's system resolver answers in this scenario.
     pub system_view: View,
+    /// DoH front-ends, kept alive.
+    pub doh: Vec<super::doh_server::DohServer>,
 }
 
 impl LabRun {
@@ -112,6 +114,9 @@ impl LabRun {
         crate::diagnose::diagnose(&self.config, &self.host).await
     }
 }
+
+/// Host name of the lab's public DoH resolver.
+pub const DOH_HOST: &str = "doh.public.lab.test";
 
 const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
@@ -234,16 +239,45 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
     };
     servers.push(azure);
 
+    // A public DoH resolver (it sees only the public internet's view), reached by name through
+    // --connect-to and trusted through the lab CA, as a user would pass them.
+    let mut doh_servers = Vec::new();
+    let mut doh = Vec::new();
+    let mut connect_to = Vec::new();
+    let mut ca_files = Vec::new();
+    if info.name == "doh-leak" {
+        let upstream = server(&public, lat).await?;
+        let ca = super::tls::LabCa::new("pe-doctor lab CA").map_err(std::io::Error::other)?;
+        let cert = ca.issue(&[DOH_HOST]).map_err(std::io::Error::other)?;
+        let tls = super::tls::LabCa::server_config(cert, &[b"h2", b"http/1.1"])
+            .map_err(std::io::Error::other)?;
+        let listener = tokio::net::TcpListener::bind((LOCALHOST, 0)).await?;
+        let front = super::doh_server::spawn(listener, tls, upstream.addr(), lat).await?;
+        let ca_path = dir.path().join("lab-ca.pem");
+        std::fs::write(&ca_path, ca.ca_pem())?;
+        ca_files.push(ca_path);
+        connect_to.push(format!(
+            "{DOH_HOST}:443=127.0.0.1:{}",
+            front.local_addr().port()
+        ));
+        doh.push(crate::config::NamedDoh {
+            label: "doh:public".into(),
+            url: format!("https://{DOH_HOST}/dns-query"),
+        });
+        servers.push(upstream);
+        doh_servers.push(front);
+    }
+
     let config = Config {
         workspace: Some(world::workspace()),
         targets,
         system_resolver: SystemResolver::Server(system),
         dns_servers: Vec::new(),
         azure_dns: azure_addr,
-        doh: Vec::new(),
+        doh,
         read_host_dns: true,
-        ca_files: Vec::new(),
-        connect_to: Vec::new(),
+        ca_files,
+        connect_to,
         hosts_file: Some(hosts_path),
         timeout: opts.timeout,
         format: Format::Text,
@@ -257,5 +291,6 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
         servers,
         dir,
         system_view,
+        doh: doh_servers,
     })
 }

@@ -101,3 +101,33 @@ async fn latency_is_paid_once_per_dependency_not_per_query() {
     assert_eq!(report.verdict, Verdict::Healthy);
     assert!(report.resolutions.iter().all(|r| r.elapsed_ms >= 150));
 }
+
+#[tokio::test]
+async fn doh_leak_goes_through_a_real_doh_front_end() {
+    let run = scenarios::setup("doh-leak", &LabOptions::default())
+        .await
+        .expect("setup");
+    let report = run.diagnose().await;
+    let ids: Vec<&str> = report.findings.iter().map(|f| f.id).collect();
+    assert_eq!(ids, vec!["doh.public-answer"]);
+    assert_eq!(
+        report.verdict,
+        Verdict::Healthy,
+        "a warning alone keeps exit code 0"
+    );
+    let doh: Vec<_> = report
+        .resolutions
+        .iter()
+        .filter(|r| r.resolver.role == ResolverRole::Doh)
+        .collect();
+    assert_eq!(doh.len(), report.targets.len());
+    assert!(
+        doh.iter()
+            .all(|r| r.class == pe_doctor::classify::AddrClass::Public)
+    );
+    // Every question (A and AAAA per name) went over HTTP/2 POST to the lab front-end.
+    let c = run.doh[0].counters();
+    let n = (report.targets.len() * 2) as u64;
+    assert_eq!(c.post.load(std::sync::atomic::Ordering::Relaxed), n);
+    assert_eq!(c.h2.load(std::sync::atomic::Ordering::Relaxed), n);
+}
