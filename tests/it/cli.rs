@@ -207,3 +207,60 @@ fn text_report_leads_with_the_problem_and_its_fix() {
     );
     assert!(!text.contains("\x1b["), "NO_COLOR honoured");
 }
+
+#[tokio::test]
+async fn expected_state_file_drives_the_verdict() {
+    let targets = world::targets();
+    let private = LabDnsServer::spawn(
+        [127, 0, 0, 1].into(),
+        ServerOptions::answer(world::private_view(&targets)),
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // The endpoint was recreated: az now says 10.0.0.7, DNS still answers 10.0.0.4.
+    let expected = dir.path().join("pe.json");
+    let ws = &targets[0].fqdn;
+    std::fs::write(
+        &expected,
+        format!("{{\"properties\": {{\"customDnsConfigs\": [{{\"fqdn\": \"{ws}\", \"ipAddresses\": [\"10.0.0.7\"]}}]}}}}"),
+    )
+    .unwrap();
+    let args = vec![
+        "diagnose".to_string(),
+        "--expected".into(),
+        expected.display().to_string(),
+        "--system-resolver".into(),
+        private.addr().to_string(),
+        "--azure-dns".into(),
+        private.addr().to_string(),
+        "--no-doh".into(),
+        "--no-host-dns".into(),
+        "--format".into(),
+        "json".into(),
+    ];
+    let out = tokio::task::spawn_blocking(move || run(&strs(&args)))
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report = json(&out);
+    assert_eq!(finding_ids(&report), vec!["dns.wrong-private-ip"]);
+    assert_eq!(report["targets"][0]["expected_ips"][0], "10.0.0.7");
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        "[\n  {\"FQDNs\": [\"a.example\"],\n   \"IPAddress\": \"10.0.0.1\",,}\n]\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "diagnose",
+        "--expected",
+        bad.to_str().unwrap(),
+        "--no-doh",
+        "--no-host-dns",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.json:3:"), "{err}");
+}
