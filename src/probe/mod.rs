@@ -6,7 +6,10 @@
 pub mod answer;
 pub mod dns;
 pub mod doh;
+pub mod http;
+pub mod proxy;
 pub mod system;
+pub mod tls;
 
 use serde::Serialize;
 use std::fmt;

@@ -1,0 +1,249 @@
+//! TLS handshake with SNI, verified twice in one handshake: against the OS trust store (plus
+//! `--ca-file`) and against public roots only. A certificate that passes the first and fails
+//! the second was issued by a private CA: TLS inspection.
+
+use super::{FailKind, Phase, ProbeError};
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_rustls::client::TlsStream;
+
+/// The two trust stores a certificate is checked against.
+#[derive(Debug, Clone)]
+pub struct TrustStores {
+    os: Arc<dyn ServerCertVerifier>,
+    public: Arc<dyn ServerCertVerifier>,
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn webpki(roots: RootCertStore) -> Result<Arc<dyn ServerCertVerifier>, ProbeError> {
+    let v: Arc<dyn ServerCertVerifier> =
+        WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .map_err(|e| ProbeError::new(Phase::Tls, FailKind::Other, e.to_string()))?;
+    Ok(v)
+}
+
+fn store(files: &[PathBuf]) -> Result<RootCertStore, ProbeError> {
+    let mut roots = RootCertStore::empty();
+    let certs = crate::net::tls::read_pem_certs(files)
+        .map_err(|e| ProbeError::new(Phase::Tls, FailKind::Other, e.to_string()))?;
+    for c in certs {
+        roots
+            .add(c)
+            .map_err(|e| ProbeError::new(Phase::Tls, FailKind::Other, e.to_string()))?;
+    }
+    Ok(roots)
+}
+
+impl TrustStores {
+    /// This machine: the OS store (rustls-platform-verifier) plus `extra_ca`, and webpki-roots.
+    pub fn for_machine(extra_ca: &[PathBuf]) -> Result<Self, ProbeError> {
+        let extra = crate::net::tls::read_pem_certs(extra_ca)
+            .map_err(|e| ProbeError::new(Phase::Tls, FailKind::Other, e.to_string()))?;
+        let os = rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider())
+            .map_err(|e| ProbeError::new(Phase::Tls, FailKind::Other, e.to_string()))?;
+        let public = webpki(RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        })?;
+        Ok(Self {
+            os: Arc::new(os),
+            public,
+        })
+    }
+
+    /// Explicit stores from CA files (the lab: "OS" = lab public CA + corporate CA, "public" =
+    /// lab public CA).
+    pub fn from_ca_files(os: &[PathBuf], public: &[PathBuf]) -> Result<Self, ProbeError> {
+        Ok(Self {
+            os: webpki(store(os)?)?,
+            public: webpki(store(public)?)?,
+        })
+    }
+}
+
+/// What the handshake showed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TlsOutcome {
+    /// Valid for the OS trust store.
+    pub os_trusted: bool,
+    /// Why not, when not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os_error: Option<String>,
+    /// Valid for public roots only.
+    pub public_trusted: bool,
+    /// Why not, when not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_error: Option<String>,
+    /// Leaf certificate subject.
+    pub subject: String,
+    /// Leaf certificate issuer.
+    pub issuer: String,
+    /// SHA-256 of the leaf certificate (hex, colon separated).
+    pub sha256: String,
+}
+
+impl TlsOutcome {
+    /// Trusted by the OS but not by public roots: a private CA, i.e. TLS inspection.
+    pub fn intercepted(&self) -> bool {
+        self.os_trusted && !self.public_trusted
+    }
+}
+
+#[derive(Debug, Default)]
+struct Seen {
+    os: Option<Result<(), String>>,
+    public: Option<Result<(), String>>,
+    leaf: Option<Vec<u8>>,
+}
+
+#[derive(Debug)]
+struct DualVerifier {
+    stores: TrustStores,
+    seen: Arc<Mutex<Seen>>,
+}
+
+impl ServerCertVerifier for DualVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let os = self
+            .stores
+            .os
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        let public = self
+            .stores
+            .public
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.os = Some(os);
+            seen.public = Some(public);
+            seen.leaf = Some(end_entity.to_vec());
+        }
+        // The diagnosis continues either way: it only sends an anonymous GET.
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.stores
+            .public
+            .verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.stores
+            .public
+            .verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.stores.public.supported_verify_schemes()
+    }
+}
+
+fn names(der: &[u8]) -> (String, String) {
+    match x509_parser::parse_x509_certificate(der) {
+        Ok((_, cert)) => (cert.subject().to_string(), cert.issuer().to_string()),
+        Err(_) => ("(unparsable)".into(), "(unparsable)".into()),
+    }
+}
+
+fn fingerprint(der: &[u8]) -> String {
+    Sha256::digest(der)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// Handshakes over `stream` with SNI `sni`, offering HTTP/1.1.
+pub async fn handshake<S>(
+    stream: S,
+    sni: &str,
+    stores: &TrustStores,
+    timeout: Duration,
+) -> Result<(TlsStream<S>, TlsOutcome), ProbeError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let verifier = Arc::new(DualVerifier {
+        stores: stores.clone(),
+        seen: seen.clone(),
+    });
+    let mut cfg = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ProbeError::new(Phase::Tls, FailKind::Other, e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let name = ServerName::try_from(sni.to_string())
+        .map_err(|e| ProbeError::new(Phase::Tls, FailKind::Other, format!("SNI {sni}: {e}")))?;
+    let tls = tokio::time::timeout(
+        timeout,
+        tokio_rustls::TlsConnector::from(Arc::new(cfg)).connect(name, stream),
+    )
+    .await
+    .map_err(|_| ProbeError::timeout(Phase::Tls))?
+    .map_err(|e| {
+        let kind = if e.kind() == std::io::ErrorKind::InvalidData {
+            FailKind::Tls
+        } else {
+            FailKind::Reset
+        };
+        ProbeError::new(Phase::Tls, kind, format!("TLS handshake with {sni}: {e}"))
+    })?;
+    let seen = seen
+        .lock()
+        .map_err(|_| ProbeError::new(Phase::Tls, FailKind::Other, "verifier state poisoned"))?;
+    let leaf = seen.leaf.clone().unwrap_or_default();
+    let (subject, issuer) = names(&leaf);
+    let split = |r: &Option<Result<(), String>>| match r {
+        Some(Ok(())) => (true, None),
+        Some(Err(e)) => (false, Some(e.clone())),
+        None => (false, Some("no certificate".to_string())),
+    };
+    let (os_trusted, os_error) = split(&seen.os);
+    let (public_trusted, public_error) = split(&seen.public);
+    let outcome = TlsOutcome {
+        os_trusted,
+        os_error,
+        public_trusted,
+        public_error,
+        subject,
+        issuer,
+        sha256: fingerprint(&leaf),
+    };
+    drop(seen);
+    Ok((tls, outcome))
+}
