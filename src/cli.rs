@@ -84,6 +84,13 @@ pub struct DiagnoseArgs {
     /// Do not read this machine's DNS configuration (ask only the resolvers given by flags).
     #[arg(long)]
     pub no_host_dns: bool,
+    /// Proxy for the connection checks: a URL (`http://[user:pass@]host:port`) or `none`
+    /// (default: no proxy until proxy discovery decides).
+    #[arg(long, value_name = "URL|none")]
+    pub proxy: Option<String>,
+    /// Only check DNS: no TCP/TLS/HTTP connection attempts.
+    #[arg(long)]
+    pub no_connect: bool,
     /// Extra trusted CA certificate (PEM) for DoH and TLS checks (repeatable).
     #[arg(long = "ca-file", value_name = "PEM")]
     pub ca_files: Vec<PathBuf>,
@@ -108,6 +115,9 @@ pub struct DiagnoseArgs {
     /// Keep usernames, home paths and credentials in the report.
     #[arg(long)]
     pub no_redact: bool,
+    /// Refuse every destination that is not loopback (tests and lab runs).
+    #[arg(long, hide = true)]
+    pub loopback_only: bool,
 }
 
 /// `pe-doctor lab` flags.

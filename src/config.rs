@@ -111,6 +111,13 @@ pub struct Config {
     pub read_host_dns: bool,
     /// Extra CA files.
     pub ca_files: Vec<PathBuf>,
+    /// `--proxy`: None = decide from the machine's settings; Some(None) = `none`; Some(Some(url)).
+    pub proxy: Option<Option<String>>,
+    /// Run the connection checks (TCP, TLS, HTTP).
+    pub connect: bool,
+    /// Lab only: trust these CA files as "public roots" instead of webpki-roots (and trust only
+    /// `ca_files` as the OS store), so interception can be simulated.
+    pub lab_public_roots: Option<Vec<PathBuf>>,
     /// `--connect-to` rules, as given.
     pub connect_to: Vec<String>,
     /// Hosts file to inspect (None: the OS's).
@@ -156,6 +163,9 @@ struct FileConfig {
     doh: Vec<String>,
     #[serde(default, alias = "no_doh")]
     no_doh: bool,
+    proxy: Option<String>,
+    #[serde(default, alias = "no_connect")]
+    no_connect: bool,
     #[serde(default, alias = "ca_files", alias = "ca-file")]
     ca_files: Vec<PathBuf>,
     #[serde(default, alias = "connect_to")]
@@ -315,6 +325,17 @@ impl Config {
             rule.parse::<crate::net::dialer::ConnectTo>()
                 .map_err(|e| flag_err("--connect-to", e.to_string()))?;
         }
+        let proxy = match pick(a.proxy, file.proxy) {
+            None => None,
+            Some(p) if p.eq_ignore_ascii_case("none") || p.eq_ignore_ascii_case("direct") => {
+                Some(None)
+            }
+            Some(p) => {
+                crate::probe::proxy::ProxyEndpoint::parse(&p)
+                    .map_err(|e| flag_err("--proxy", e.message))?;
+                Some(Some(p))
+            }
+        };
         let timeout = match pick(a.timeout, file.timeout) {
             Some(t) => parse_duration("--timeout", &t)?,
             None => DEFAULT_TIMEOUT,
@@ -331,13 +352,16 @@ impl Config {
             doh,
             read_host_dns: !a.no_host_dns,
             ca_files: pick_vec(a.ca_files, file.ca_files),
+            proxy,
+            connect: !(a.no_connect || file.no_connect),
+            lab_public_roots: None,
             connect_to,
             hosts_file: pick(a.hosts_file, file.hosts_file),
             timeout,
             format: pick(a.format, file.format).unwrap_or(Format::Text),
             output: pick(a.output, file.output),
             redact: !(a.no_redact || file.no_redact),
-            loopback_only: false,
+            loopback_only: a.loopback_only,
         })
     }
 }

@@ -8,7 +8,11 @@ use crate::net::dialer::{ConnectTo, Dialer};
 use crate::net::tls;
 use crate::plan::{self, Ask, Plan};
 use crate::probe::answer::{DnsAnswer, DnsStatus};
+use crate::probe::connect::{self, Connection, Route, RouteReason};
 use crate::probe::doh::{DohClient, DohEndpoint};
+use crate::probe::proxy::ProxyEndpoint;
+use crate::probe::tls::TrustStores;
+use crate::probe::{FailKind, Phase, ProbeError};
 use crate::probe::{dns, system};
 use crate::report::model::{
     HostInfo, Report, Resolution, ResolverRole, SCHEMA, ToolInfo, Verdict, WorkspaceInfo,
@@ -22,6 +26,8 @@ use std::time::{Duration, Instant};
 const DNS_PROBE_LIMIT: Duration = Duration::from_secs(4);
 /// Per-question limit for DoH (a TLS handshake comes first).
 const DOH_PROBE_LIMIT: Duration = Duration::from_secs(5);
+/// Per-connection limit (TCP + TLS + one request).
+const CONNECT_PROBE_LIMIT: Duration = Duration::from_secs(6);
 /// Safety margin so every probe records its own timeout before the overall deadline.
 const MARGIN: Duration = Duration::from_millis(50);
 
@@ -58,6 +64,12 @@ pub async fn diagnose(config: &Config, host: &HostFacts) -> Report {
         })
         .collect();
 
+    let connections = if config.connect {
+        connection_phase(config, &plan, &resolutions, &probes, deadline).await
+    } else {
+        Vec::new()
+    };
+
     let hosts_path = config
         .hosts_file
         .clone()
@@ -72,6 +84,11 @@ pub async fn diagnose(config: &Config, host: &HostFacts) -> Report {
         hosts: &hosts,
         hosts_path: Some(&hosts_path),
     });
+    findings.extend(findings::connect::evaluate(
+        &findings,
+        &resolvers,
+        &connections,
+    ));
     findings::sort(&mut findings);
 
     let verdict = verdict(&resolutions, &findings);
@@ -102,8 +119,121 @@ pub async fn diagnose(config: &Config, host: &HostFacts) -> Report {
         targets: plan.targets,
         resolvers,
         resolutions,
+        connections,
         findings,
     }
+}
+
+/// Phase two: connect along each target's route, under the same overall deadline.
+async fn connection_phase(
+    config: &Config,
+    plan: &Plan,
+    resolutions: &[Resolution],
+    probes: &Probes,
+    deadline: tokio::time::Instant,
+) -> Vec<Connection> {
+    let stores = match &config.lab_public_roots {
+        Some(public) => TrustStores::from_ca_files(&config.ca_files, public),
+        None => TrustStores::for_machine(&config.ca_files),
+    };
+    let stores = match stores {
+        Ok(s) => Arc::new(s),
+        Err(_) => return Vec::new(),
+    };
+    let proxy = match &config.proxy {
+        Some(Some(url)) => ProxyEndpoint::parse(url).ok(),
+        _ => None,
+    };
+    let mut specs: Vec<(String, Route, RouteReason)> = Vec::new();
+    for t in &plan.targets {
+        if let Some(ep) = &proxy {
+            specs.push((
+                t.fqdn.clone(),
+                Route::Proxy {
+                    proxy: ep.display(),
+                },
+                RouteReason {
+                    source: "flag".into(),
+                    detail: Some("--proxy".into()),
+                },
+            ));
+            continue;
+        }
+        // Direct: every address any resolver returned, system resolver's first.
+        let mut seen: Vec<std::net::IpAddr> = Vec::new();
+        let mut ordered: Vec<&Resolution> =
+            resolutions.iter().filter(|r| r.fqdn == t.fqdn).collect();
+        ordered.sort_by_key(|r| r.resolver.role != ResolverRole::System);
+        for r in ordered {
+            for a in &r.addresses {
+                if !seen.contains(a) {
+                    seen.push(*a);
+                    specs.push((
+                        t.fqdn.clone(),
+                        Route::Direct {
+                            address: *a,
+                            resolver: r.resolver.label.clone(),
+                        },
+                        RouteReason {
+                            source: if config.proxy.is_some() {
+                                "flag".into()
+                            } else {
+                                "none".into()
+                            },
+                            detail: config.proxy.as_ref().map(|_| "--proxy none".to_string()),
+                        },
+                    ));
+                }
+            }
+        }
+    }
+    let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+    let per_probe = remaining
+        .saturating_sub(MARGIN)
+        .max(Duration::from_millis(1));
+    let jobs: Vec<Job<Connection>> = specs
+        .iter()
+        .map(|(fqdn, route, reason)| -> Job<Connection> {
+            let dialer = probes.dialer.clone();
+            let stores = stores.clone();
+            let (fqdn, route, reason, ep) =
+                (fqdn.clone(), route.clone(), reason.clone(), proxy.clone());
+            Box::pin(async move {
+                connect::probe(
+                    &dialer,
+                    &stores,
+                    &fqdn,
+                    route,
+                    ep.as_ref(),
+                    reason,
+                    per_probe.min(CONNECT_PROBE_LIMIT),
+                )
+                .await
+            })
+        })
+        .collect();
+    let done = run::fan_out(jobs, deadline).await;
+    specs
+        .into_iter()
+        .zip(done)
+        .map(|((fqdn, route, reason), c)| {
+            c.unwrap_or_else(|| Connection {
+                fqdn,
+                route,
+                reason,
+                tcp_ms: None,
+                proxy: None,
+                tls: None,
+                http: None,
+                failure: Some(ProbeError::new(
+                    Phase::Connect,
+                    FailKind::Timeout,
+                    "overall deadline reached",
+                )),
+                elapsed_ms: 0,
+            })
+        })
+        .collect()
 }
 
 /// Inconclusive when no resolver the machine uses answered anything; problems when any error

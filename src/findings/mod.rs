@@ -1,6 +1,7 @@
 //! Rules: diagnosis results -> findings with evidence and remediation. Wording lives here, once,
 //! so every report format says the same thing.
 
+pub mod connect;
 pub mod dns;
 
 use serde::Serialize;

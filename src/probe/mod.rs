@@ -4,6 +4,7 @@
 //! rules match on those, never on message strings.
 
 pub mod answer;
+pub mod connect;
 pub mod dns;
 pub mod doh;
 pub mod http;

@@ -171,6 +171,8 @@ pub struct Report {
     pub resolvers: Vec<ResolverInfo>,
     /// One entry per (name, resolver).
     pub resolutions: Vec<Resolution>,
+    /// Connection attempts (direct to each address, or through the proxy).
+    pub connections: Vec<crate::probe::connect::Connection>,
     /// Findings, most severe first.
     pub findings: Vec<Finding>,
 }

@@ -14,6 +14,8 @@ fn ws_args() -> Vec<String> {
         world::REGION.into(),
         "--no-doh".into(),
         "--no-host-dns".into(),
+        "--no-connect".into(),
+        "--loopback-only".into(),
         "--format".into(),
         "json".into(),
     ]
@@ -93,6 +95,8 @@ async fn expected_ips_from_fqdn_flag_detect_wrong_private_ip() {
         private.addr().to_string(),
         "--no-doh".into(),
         "--no-host-dns".into(),
+        "--no-connect".into(),
+        "--loopback-only".into(),
         "--format".into(),
         "json".into(),
     ];
@@ -145,7 +149,12 @@ fn malformed_settings_file_exits_2_with_position() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pe.toml");
     std::fs::write(&path, "region = \"eastus2\"\nworkspace-id = [\n").unwrap();
-    let out = run(&["diagnose", "--config", path.to_str().unwrap()]);
+    let out = run(&[
+        "diagnose",
+        "--config",
+        path.to_str().unwrap(),
+        "--loopback-only",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("pe.toml:"), "{err}");
@@ -154,10 +163,17 @@ fn malformed_settings_file_exits_2_with_position() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let out = run(&["diagnose", "--fqdn", "a.example", "--timeout", "soon"]);
+    let out = run(&[
+        "diagnose",
+        "--fqdn",
+        "a.example",
+        "--timeout",
+        "soon",
+        "--loopback-only",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--timeout"));
-    let out = run(&["diagnose"]);
+    let out = run(&["diagnose", "--loopback-only"]);
     assert_eq!(out.status.code(), Some(2));
     let out = run(&["lab", "no-such-scenario"]);
     assert_eq!(out.status.code(), Some(2));
@@ -236,6 +252,8 @@ async fn expected_state_file_drives_the_verdict() {
         private.addr().to_string(),
         "--no-doh".into(),
         "--no-host-dns".into(),
+        "--no-connect".into(),
+        "--loopback-only".into(),
         "--format".into(),
         "json".into(),
     ];

@@ -45,7 +45,7 @@ server=$!
 for i in $(seq 1 100); do grep -q serving '{dir}/serve.log' && break; sleep 0.05; done
 set +e
 '{bin}' diagnose --workspace-id {id} --region {region} --workspace-name {name} --instance {ci} \
-  --azure-dns 127.0.0.1:53 --no-doh --no-host-dns --timeout 5s {extra} --format json --output '{report}'
+  --azure-dns 127.0.0.1:53 --no-doh --no-host-dns --no-connect --timeout 5s {extra} --format json --output '{report}'
 code=$?
 kill $server
 exit $code

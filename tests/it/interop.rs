@@ -159,6 +159,8 @@ async fn diagnose(system: SocketAddr, azure: SocketAddr) -> (Option<i32>, serde_
         azure.to_string(),
         "--no-doh".into(),
         "--no-host-dns".into(),
+        "--no-connect".into(),
+        "--loopback-only".into(),
         "--format".into(),
         "json".into(),
     ];

@@ -40,6 +40,7 @@ fn config(system: SocketAddr, azure: SocketAddr, extra: &[&str]) -> Config {
     };
     let mut c = Config::from_args(&args).unwrap();
     c.loopback_only = true;
+    c.connect = false;
     c
 }
 
