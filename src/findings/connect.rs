@@ -116,16 +116,15 @@ pub fn evaluate(
                         proxy_evidence(c),
                     ),
                     (None, Some(f))
-                        if f.phase == Phase::ProxyConnect || f.phase == Phase::Connect =>
+                        if (f.phase == Phase::ProxyConnect || f.phase == Phase::Connect)
+                            && f.kind != FailKind::Guard =>
                     {
-                        if f.kind != FailKind::Guard {
-                            add(
-                                Cause::ProxyUnreachable,
-                                proxy.clone(),
-                                &c.fqdn,
-                                proxy_evidence(c),
-                            );
-                        }
+                        add(
+                            Cause::ProxyUnreachable,
+                            proxy.clone(),
+                            &c.fqdn,
+                            proxy_evidence(c),
+                        );
                     }
                     _ => {}
                 }
