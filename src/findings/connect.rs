@@ -85,6 +85,7 @@ pub fn evaluate(
                 if let Some(f) = &c.failure
                     && f.phase == Phase::Connect
                     && is_private(*address)
+                    && !dns_explains(&c.fqdn)
                 {
                     add(
                         Cause::Unreachable,
