@@ -17,8 +17,10 @@
 //!   (see [`super::public_name_of`]);
 //! - an ARM list wrapper `{"value": [...]}`.
 
-use super::names::{is_wildcard, normalize, public_name_of, validate_fqdn, wildcard_matches};
-use super::{Target, TargetError, TargetSource};
+use super::names::{
+    infer, is_wildcard, normalize, public_name_of, validate_fqdn, wildcard_matches,
+};
+use super::{Target, TargetError, TargetKind, TargetSource};
 use serde::Serialize;
 use serde_json::Value;
 use std::net::IpAddr;
@@ -223,7 +225,9 @@ fn json_error(e: &serde_json::Error, file: &str, text: &str) -> TargetError {
 /// Fills `expected_ips` of matching targets (case-insensitive, trailing dot ignored) and adds
 /// names not yet present as new targets (kind inferred, `Custom` when unknown, source
 /// [`TargetSource::ExpectedFile`]). Wildcard entries are never added as targets: their IPs go
-/// to targets they match that have no exact entry. Finally, targets with `same_ip_as` (compute
+/// to targets they match that have no exact entry. The notebooks name is only a guess when
+/// derived (the workspace name is truncated): when the file names a notebooks host, derived
+/// notebooks names it does not list are dropped. Finally, targets with `same_ip_as` (compute
 /// instances) and no IPs of their own take the IPs of the name they follow.
 pub fn merge_expected(targets: &mut Vec<Target>, expected: &ExpectedState) {
     let mut exact_hit = vec![false; targets.len()];
@@ -263,6 +267,28 @@ pub fn merge_expected(targets: &mut Vec<Target>, expected: &ExpectedState) {
                         t.expected_ips.push(*ip);
                     }
                 }
+            }
+        }
+    }
+    let file_notebooks: Vec<&str> = expected
+        .entries
+        .iter()
+        .filter(|e| !e.wildcard && infer(&e.fqdn).0 == TargetKind::Notebooks)
+        .map(|e| e.fqdn.as_str())
+        .collect();
+    if !file_notebooks.is_empty() {
+        targets.retain(|t| {
+            t.kind != TargetKind::Notebooks
+                || t.source != TargetSource::Derived
+                || file_notebooks.iter().any(|n| t.is_named(n))
+        });
+        let names: Vec<String> = targets.iter().map(|t| t.fqdn.clone()).collect();
+        for t in targets.iter_mut() {
+            if t.alternative_of
+                .as_deref()
+                .is_some_and(|a| !names.iter().any(|n| super::same_name(n, a)))
+            {
+                t.alternative_of = None;
             }
         }
     }
@@ -1069,6 +1095,55 @@ mod tests {
             vec![ip("10.20.1.4"), ip("10.20.1.40")]
         );
         assert!(s.ips_for("other.example.com").is_empty());
+    }
+
+    #[test]
+    fn file_notebooks_name_replaces_derived_guesses() {
+        // A 30-character name in a 13-character region: derive guesses two truncations.
+        let spec = WorkspaceSpec {
+            name: Some("contoso-machine-learning-prod1".into()),
+            ..WorkspaceSpec::new(G, "usgovvirginia", Cloud::UsGov).unwrap()
+        }
+        .validated()
+        .unwrap();
+        let mut targets = derive(&spec);
+        let guesses: Vec<String> = targets
+            .iter()
+            .filter(|t| t.kind == TargetKind::Notebooks)
+            .map(|t| t.fqdn.clone())
+            .collect();
+        assert_eq!(guesses.len(), 2);
+        // The file lists the 62-character one (the alternative): it stays, without alternative_of.
+        let text = format!(
+            r#"[{{"FQDNs": ["{}"], "IPAddress": "10.1.0.6"}}]"#,
+            guesses[1].to_uppercase()
+        );
+        let s = parse_expected(&text, "nic.json").unwrap();
+        merge_expected(&mut targets, &s);
+        let nbs: Vec<&Target> = targets
+            .iter()
+            .filter(|t| t.kind == TargetKind::Notebooks)
+            .collect();
+        assert_eq!(nbs.len(), 1);
+        assert_eq!(nbs[0].fqdn, guesses[1]);
+        assert_eq!(nbs[0].alternative_of, None);
+        assert_eq!(nbs[0].expected_ips, vec![ip("10.1.0.6")]);
+        // A file naming some other notebooks host replaces both guesses.
+        let mut targets = derive(&spec);
+        let other =
+            format!("ml-contoso-usgovvirginia-{G}.usgovvirginia.notebooks.usgovcloudapi.net");
+        let s = parse_expected(
+            &format!(r#"[{{"FQDNs": ["{other}"], "IPAddress": "10.1.0.6"}}]"#),
+            "nic.json",
+        )
+        .unwrap();
+        merge_expected(&mut targets, &s);
+        let nbs: Vec<&str> = targets
+            .iter()
+            .filter(|t| t.kind == TargetKind::Notebooks)
+            .map(|t| t.fqdn.as_str())
+            .collect();
+        assert_eq!(nbs, vec![other.as_str()]);
     }
 
     #[test]

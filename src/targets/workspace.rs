@@ -224,7 +224,8 @@ pub fn notebooks_label_within(name: &str, region: &str, guid: &str, max_len: usi
 
 /// Every name the workspace's private endpoint (and the listed resources) create, in the
 /// stable order: workspace API, cert API (hub, then each project), notebooks (only with a
-/// workspace name), compute instances (every documented suffix, plus the `-22` SSH name),
+/// workspace name; when the name is truncated, also the 62-character reading, marked
+/// `alternative_of`), compute instances (every documented suffix, plus the `-22` SSH name),
 /// storage blob and file, inference endpoints. Each target records its `privatelink.` name,
 /// zone and forwarder zone; instance names record `same_ip_as` the workspace API name.
 ///
