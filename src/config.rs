@@ -247,21 +247,25 @@ impl Config {
             None => Cloud::default(),
         };
         let workspace = match (workspace_id, region) {
-            (Some(id), Some(region)) => Some(WorkspaceSpec {
-                id,
-                region,
-                name: pick(a.workspace_name, file.workspace_name),
-                cloud,
-                instances: pick_vec(a.instances, file.instances),
-                storage_accounts: pick_vec(a.storage_accounts, file.storage_accounts),
-                inference_endpoints: pick_vec(a.inference_endpoints, file.inference_endpoints),
-            }),
+            (Some(id), Some(region)) => Some(
+                WorkspaceSpec {
+                    id,
+                    region,
+                    name: pick(a.workspace_name, file.workspace_name),
+                    cloud,
+                    instances: pick_vec(a.instances, file.instances),
+                    storage_accounts: pick_vec(a.storage_accounts, file.storage_accounts),
+                    inference_endpoints: pick_vec(a.inference_endpoints, file.inference_endpoints),
+                    project_ids: Vec::new(),
+                }
+                .validated()?,
+            ),
             (Some(_), None) => return Err(flag_err("--region", "required with --workspace-id")),
             (None, Some(_)) => return Err(flag_err("--workspace-id", "required with --region")),
             (None, None) => None,
         };
         let mut targets = match &workspace {
-            Some(spec) => targets::derive(spec)?,
+            Some(spec) => targets::derive(spec),
             None => Vec::new(),
         };
         for f in pick_vec(a.fqdns, file.fqdns) {

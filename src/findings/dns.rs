@@ -6,7 +6,7 @@ use crate::classify::AddrClass;
 use crate::host::hosts_file::{self, HostsEntry};
 use crate::probe::answer::DnsStatus;
 use crate::report::model::{Resolution, ResolverInfo, ResolverRole};
-use crate::targets::{Target, TargetKind};
+use crate::targets::Target;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::Path;
@@ -174,7 +174,14 @@ impl<'a> Ctx<'a> {
         if !g.names.iter().any(|n| n == fqdn) {
             g.names.push(fqdn.to_string());
         }
-        if let Some(z) = forwarder_zone(fqdn)
+        let zone = self
+            .facts
+            .targets
+            .iter()
+            .find(|t| t.fqdn == fqdn)
+            .and_then(|t| t.forwarder_zone)
+            .or_else(|| forwarder_zone(fqdn));
+        if let Some(z) = zone
             && !g.forwarder_zones.contains(&z)
         {
             g.forwarder_zones.push(z);
@@ -203,21 +210,14 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// Instance names are derived under both documented suffixes; when one of them resolves
-/// privately, failures of the other are not a problem.
-fn instance_sibling_ok(ctx: &Ctx<'_>, t: &Target, system: &ResolverInfo) -> bool {
-    if !matches!(
-        t.kind,
-        TargetKind::ComputeInstance | TargetKind::ComputeInstanceSsh
-    ) {
-        return false;
-    }
-    let Some((prefix, _)) = t.fqdn.split_once(".instances.") else {
-        return false;
-    };
+/// Some names are derived under two documented spellings (compute-instance suffixes, a
+/// truncated notebooks label): when one of a pair resolves privately, the other failing is not
+/// a problem.
+fn alternative_ok(ctx: &Ctx<'_>, t: &Target, system: &ResolverInfo) -> bool {
     ctx.facts.targets.iter().any(|o| {
         o.fqdn != t.fqdn
-            && o.fqdn.split_once(".instances.").map(|(p, _)| p) == Some(prefix)
+            && (o.alternative_of.as_deref() == Some(t.fqdn.as_str())
+                || t.alternative_of.as_deref() == Some(o.fqdn.as_str()))
             && ctx.res(&o.fqdn, system).is_some_and(is_private_ok)
     })
 }
@@ -249,11 +249,11 @@ pub fn evaluate(facts: DnsFacts<'_>) -> Vec<Finding> {
         if sys.status == DnsStatus::Nxdomain
             || (sys.status == DnsStatus::Ok && sys.addresses.is_empty())
         {
-            if !instance_sibling_ok(&ctx, t, &system) {
+            if !alternative_ok(&ctx, t, &system) {
                 ctx.add(Cause::Nxdomain, &system.label, &t.fqdn, line(sys));
             }
         } else if is_failure(sys) {
-            if !instance_sibling_ok(&ctx, t, &system) {
+            if !alternative_ok(&ctx, t, &system) {
                 ctx.add(Cause::NoAnswer, &system.label, &t.fqdn, line(sys));
             }
         } else if is_public(sys) {

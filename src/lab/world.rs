@@ -40,7 +40,7 @@ pub fn workspace() -> WorkspaceSpec {
 
 /// The lab targets.
 pub fn targets() -> Vec<Target> {
-    targets::derive(&workspace()).unwrap_or_default()
+    targets::derive(&workspace())
 }
 
 /// `X.<zone>` -> `X.privatelink.<zone>`; None when the name is not in a known zone.

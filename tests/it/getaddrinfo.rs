@@ -90,7 +90,7 @@ fn system_resolver_through_real_getaddrinfo() {
         .iter()
         .filter(|r| r["resolver"]["role"] == "system")
         .collect();
-    assert_eq!(system.len(), 6);
+    assert_eq!(system.len(), report["targets"].as_array().unwrap().len());
     for r in &system {
         assert_eq!(r["resolver"]["transport"], "getaddrinfo");
         assert_eq!(r["class"], "private", "{r:#}");

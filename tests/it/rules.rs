@@ -121,3 +121,34 @@ async fn refused_by_the_system_resolver_is_no_answer() {
             .all(|e| e.contains("REFUSED"))
     );
 }
+
+#[tokio::test]
+async fn an_alternative_spelling_that_does_not_exist_is_not_a_problem() {
+    let targets = world::targets();
+    let mut view = world::private_view(&targets);
+    let alternatives: Vec<&str> = targets
+        .iter()
+        .filter(|t| t.alternative_of.is_some())
+        .map(|t| t.fqdn.as_str())
+        .collect();
+    assert!(
+        !alternatives.is_empty(),
+        "the lab derives alternative instance names"
+    );
+    for a in &alternatives {
+        view.remove(a);
+    }
+    let server = serve(view).await;
+    let cfg = config(server.addr(), server.addr(), &[]);
+    let report = pe_doctor::diagnose::diagnose(&cfg, &HostFacts::empty()).await;
+    assert_eq!(ids(&report), Vec::<&str>::new());
+    // They really were NXDOMAIN.
+    for a in alternatives {
+        assert!(
+            report
+                .resolutions
+                .iter()
+                .any(|r| r.fqdn == a && r.status == pe_doctor::probe::answer::DnsStatus::Nxdomain)
+        );
+    }
+}
