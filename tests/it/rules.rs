@@ -139,16 +139,23 @@ async fn an_alternative_spelling_that_does_not_exist_is_not_a_problem() {
         view.remove(a);
     }
     let server = serve(view).await;
-    let cfg = config(server.addr(), server.addr(), &[]);
+    let mut cfg = config(server.addr(), server.addr(), &[]);
+    cfg.targets = targets.clone();
     let report = pe_doctor::diagnose::diagnose(&cfg, &HostFacts::empty()).await;
     assert_eq!(ids(&report), Vec::<&str>::new());
     // They really were NXDOMAIN.
     for a in alternatives {
+        let statuses: Vec<_> = report
+            .resolutions
+            .iter()
+            .filter(|r| r.fqdn == a)
+            .map(|r| (r.resolver.label.clone(), r.status))
+            .collect();
         assert!(
-            report
-                .resolutions
+            statuses
                 .iter()
-                .any(|r| r.fqdn == a && r.status == pe_doctor::probe::answer::DnsStatus::Nxdomain)
+                .any(|(_, s)| *s == pe_doctor::probe::answer::DnsStatus::Nxdomain),
+            "{a}: {statuses:?}"
         );
     }
 }
