@@ -520,7 +520,7 @@ type Runner<'a> = &'a dyn Fn(&str, &[&str], Duration) -> Result<String, CommandE
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Os {
     Windows,
-    MacOs,
+    Mac,
     Linux,
 }
 
@@ -530,7 +530,7 @@ pub fn collect(overrides: &Overrides) -> ProxyDiscovery {
     let os = if cfg!(target_os = "windows") {
         Os::Windows
     } else if cfg!(target_os = "macos") {
-        Os::MacOs
+        Os::Mac
     } else {
         Os::Linux
     };
@@ -557,7 +557,7 @@ fn collect_with(
     }
     match os {
         Os::Windows => collect_windows(&mut d, run),
-        Os::MacOs => match run("scutil", &["--proxy"], TOOL_TIMEOUT) {
+        Os::Mac => match run("scutil", &["--proxy"], TOOL_TIMEOUT) {
             Ok(text) => d.sources.push(parse_scutil_proxy(&text)),
             Err(e) => d
                 .notes

@@ -22,7 +22,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// The bypass entry (or implicit rule) that sends `host` (normalised) direct, with its
 /// explanation, or `None` when the proxy is used.
 pub(super) fn matches(s: &ProxySettings, host: &str, port: u16) -> Option<String> {
-    let hit = match &s.source {
+    match &s.source {
         ProxySource::WinInet | ProxySource::WinHttp | ProxySource::MacScutil => glob_rules(
             &s.bypass,
             host,
@@ -30,25 +30,20 @@ pub(super) fn matches(s: &ProxySettings, host: &str, port: u16) -> Option<String
             matches!(s.source, ProxySource::MacScutil),
         ),
         ProxySource::Gnome => gnome(&s.bypass, host),
-        ProxySource::Kde => {
-            let hit = kde(&s.bypass, host);
-            if s.bypass_reversed {
-                return match hit {
-                    Some(_) => None,
-                    None => Some("host not listed in NoProxyFor (ReversedException: only listed hosts use the proxy)".to_string()),
-                };
-            }
-            hit
-        }
+        ProxySource::Kde => match (kde(&s.bypass, host), s.bypass_reversed) {
+            (hit, false) => hit,
+            (Some(_), true) => None,
+            (None, true) => Some(
+                "host not listed in NoProxyFor (ReversedException: only listed hosts use the proxy)"
+                    .to_string(),
+            ),
+        },
         ProxySource::Env(_) => {
             let list = s.bypass.join(",");
-            env::curl_bypass(&list, host)
-                .then(|| "no_proxy".to_string())
-                .map(|_| format!("no_proxy `{}` (curl's reading)", s.bypass.join(",")))
+            env::curl_bypass(&list, host).then(|| format!("no_proxy `{list}` (curl's reading)"))
         }
         ProxySource::Flag => None,
-    };
-    hit
+    }
 }
 
 /// Case-insensitive glob with `*` only (linear backtracking on the last star).

@@ -121,13 +121,14 @@ pub fn parse_env(vars: &[(String, String)]) -> ProxySettings {
             ));
         }
     }
-    if get("https_proxy").is_none() && get("HTTPS_PROXY").is_none() {
-        if let Some((var, v)) = first(vars, &["all_proxy", "ALL_PROXY"]) {
-            s.note(format!(
-                "{var}={} is the https proxy for curl and Node only: Go and Python's urllib ignore it (Python requests uses it)",
-                redact_url(v)
-            ));
-        }
+    if get("https_proxy").is_none()
+        && get("HTTPS_PROXY").is_none()
+        && let Some((var, v)) = first(vars, &["all_proxy", "ALL_PROXY"])
+    {
+        s.note(format!(
+            "{var}={} is the https proxy for curl and Node only: Go and Python's urllib ignore it (Python requests uses it)",
+            redact_url(v)
+        ));
     }
     s
 }
@@ -180,7 +181,7 @@ pub(super) fn curl_bypass(no_proxy: &str, host: &str) -> bool {
     }
     let ip = host_ip(host);
     let name = host.trim_end_matches('.');
-    for token in no_proxy.split(|c: char| c == ',' || c == ' ' || c == '\t') {
+    for token in no_proxy.split([',', ' ', '\t']) {
         if token.is_empty() {
             continue;
         }

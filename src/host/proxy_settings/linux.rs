@@ -163,10 +163,10 @@ pub fn parse_gsettings_list(text: &str) -> ProxySettings {
     );
     if get.is_empty() {
         s.note("gsettings printed no org.gnome.system.proxy keys");
-    } else if v(".http/use-authentication") == "true" {
-        if let Some(http) = s.http.as_mut() {
-            http.credentials = true;
-        }
+    } else if v(".http/use-authentication") == "true"
+        && let Some(http) = s.http.as_mut()
+    {
+        http.credentials = true;
     }
     s
 }

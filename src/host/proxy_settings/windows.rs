@@ -54,7 +54,7 @@ struct ConnBlob {
 
 fn decode_blob(hex: &str) -> Result<ConnBlob, String> {
     let hex: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return Err("odd number of hex digits".to_string());
     }
     let bytes: Vec<u8> = (0..hex.len())
