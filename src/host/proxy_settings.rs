@@ -177,6 +177,15 @@ impl ProxySettings {
     /// What this source alone decides for `https://<host>/`.
     pub fn route_for(&self, host: &str) -> Route {
         let host = normalize_host(host);
+        // GLib applies ignore-hosts before asking the PAC runner; the others leave PAC alone.
+        if self.source == ProxySource::Gnome
+            && (self.auto_detect || self.pac_url.is_some())
+            && let Some(why) = bypass::matches(self, &host, 443)
+        {
+            return Route::Direct {
+                reason: format!("{why} in {}", self.source),
+            };
+        }
         if self.auto_detect {
             let mut rest = self.clone();
             rest.auto_detect = false;

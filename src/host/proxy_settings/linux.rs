@@ -1,9 +1,10 @@
 //! Linux desktops: GNOME `org.gnome.system.proxy` (gsettings) and KDE `kioslaverc`.
 //!
-//! GNOME, as glib-networking's GNOME resolver reads it: `mode` is `none`, `manual` or `auto`;
-//! in `auto` an empty `autoconfig-url` means WPAD; in `manual` the `http`, `https` and
-//! `socks` children each give `host` and `port` (the https proxy is an HTTP proxy; the SOCKS
-//! one is the default for everything else); `ignore-hosts` is the bypass list.
+//! GNOME, as glib-networking's `gproxyresolvergnome.c` (`update_settings`) reads it: `mode` is
+//! `none`, `manual` or `auto`; in `auto` the PAC runner gets `autoconfig-url` (empty: WPAD);
+//! in `manual` the `http`, `https` and `socks` children each give `host` and `port`; https
+//! URLs use the https host, else the http proxy, else the SOCKS proxy (the default proxy);
+//! `ignore-hosts` is applied before either mode.
 //!
 //! KDE (`[Proxy Settings]` in `kioslaverc`, as KIO and Chromium's KDE reader use it):
 //! `ProxyType` 0 none, 1 manual (`httpProxy`, `httpsProxy`, `socksProxy` as `http://h:p` or
@@ -118,6 +119,10 @@ pub fn parse_gsettings(
             s.http = gnome_server("http", "http", http_host, http_port, &mut s);
             s.https = gnome_server("https", "http", https_host, https_port, &mut s);
             s.socks = gnome_server("socks", "socks", socks_host, socks_port, &mut s);
+            if s.https.is_none() && s.http.is_some() {
+                // glib-networking: no https host means https URLs use the http proxy.
+                s.https = s.http.clone();
+            }
             if s.http.is_none() && s.https.is_none() && s.socks.is_none() {
                 s.note("mode is manual but no proxy host is set");
             }

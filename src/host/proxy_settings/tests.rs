@@ -289,6 +289,14 @@ fn reg_query_without_blob_and_disagreements() {
         s.notes
     );
 
+    let text = "HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections\n    DefaultConnectionSettings    REG_BINARY    46\u{e9}00\n";
+    let s = parse_reg_query_internet_settings(text);
+    assert!(
+        s.notes.iter().any(|n| n.contains("unreadable (not hex)")),
+        "{:?}",
+        s.notes
+    );
+
     let s = parse_reg_query_internet_settings("garbage\n");
     assert!(s.is_direct());
     assert_eq!(
@@ -441,6 +449,8 @@ fn gsettings_auto_and_single_values() {
     );
     assert!(!s.auto_detect);
     assert!(matches!(s.route_for(WS), Route::Pac { .. }));
+    // ignore-hosts applies before the PAC file in GNOME's auto mode.
+    assert!(direct_reason(&s.route_for("localhost")).contains("`localhost`"));
 
     let s = parse_gsettings("'auto'", "''", "@as []", "''", "0", "''", "0", "''", "0");
     assert!(s.auto_detect);
@@ -461,6 +471,12 @@ fn gsettings_auto_and_single_values() {
     assert_eq!(s.https, Some(server("http", "proxy", 8443, false)));
     assert_eq!(s.socks, Some(server("socks", "socks.corp", 1080, false)));
     assert_eq!(s.bypass, strings(&["it's", "a'b"]));
+
+    // No https host: https URLs use the http proxy (glib-networking).
+    let s = parse_gsettings(
+        "'manual'", "''", "[]", "''", "0", "'web'", "8080", "''", "0",
+    );
+    assert_eq!(s.https, Some(server("http", "web", 8080, false)));
 
     let s = parse_gsettings(
         "'none'", "''", "[]", "'proxy'", "3128", "''", "0", "''", "0",

@@ -54,6 +54,9 @@ struct ConnBlob {
 
 fn decode_blob(hex: &str) -> Result<ConnBlob, String> {
     let hex: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
+    if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err("not hex".to_string());
+    }
     if !hex.len().is_multiple_of(2) {
         return Err("odd number of hex digits".to_string());
     }
