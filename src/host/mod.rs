@@ -6,6 +6,7 @@ pub mod dns_config;
 pub mod hosts_file;
 pub mod nrpt;
 pub mod os_doh;
+pub mod proxy_settings;
 
 use std::net::SocketAddr;
 
