@@ -244,13 +244,9 @@ pub fn run(args: &PacArgs, out: &mut dyn std::io::Write) -> Result<(), PacCmdErr
         ..PacOptions::default()
     };
     let script = PacScript::compile(&text, options).map_err(pac_err)?;
-    let results: Vec<(String, Result<PacResult, PacError>)> = urls
-        .into_iter()
-        .map(|u| {
-            let r = script.find_proxy_for_url(&u);
-            (u, r)
-        })
-        .collect();
+    let answers = script.find_proxy_for_urls(&urls);
+    let results: Vec<(String, Result<PacResult, PacError>)> =
+        urls.into_iter().zip(answers).collect();
     if args.json {
         let empty: Vec<String> = Vec::new();
         let lines: Vec<JsonLine<'_>> = results

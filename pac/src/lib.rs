@@ -176,10 +176,10 @@ fn spin_recv<T>(rx: &mpsc::Receiver<T>, limit: Duration) -> Option<T> {
 
 #[derive(Debug)]
 struct Job {
-    url: String,
-    host: String,
+    /// (url, host) pairs, evaluated in order.
+    items: Vec<(String, String)>,
     entry: EntryPoint,
-    reply: mpsc::SyncSender<Reply>,
+    reply: mpsc::SyncSender<Vec<Reply>>,
 }
 
 /// A compiled PAC script. Compile once, then call [`PacScript::find_proxy`] from any thread;
@@ -214,24 +214,27 @@ fn spawn_worker(
                 }
             };
             while let Some(job) = spin_recv(&rx, WORKER_SPIN).or_else(|| rx.recv().ok()) {
-                let (reply, rebuild) = match engine.call(&job.url, &job.host, job.entry) {
-                    Ok(r) => (Ok(r), false),
-                    Err(Stop::Timeout) => (
-                        Err(PacError::Timeout {
-                            limit: options.timeout,
-                        }),
-                        true,
-                    ),
-                    Err(Stop::Error(e)) => (Err(e), false),
-                };
-                let _ = job.reply.send(reply);
-                if rebuild {
-                    // The interrupted context is mid-execution: start from a fresh one.
-                    match Engine::new(&source, &options) {
-                        Ok(e) => engine = e,
-                        Err(_) => return,
+                let mut replies = Vec::with_capacity(job.items.len());
+                for (url, host) in &job.items {
+                    match engine.call(url, host, job.entry) {
+                        Ok(r) => replies.push(Ok(r)),
+                        Err(Stop::Error(e)) => replies.push(Err(e)),
+                        Err(Stop::Timeout) => {
+                            replies.push(Err(PacError::Timeout {
+                                limit: options.timeout,
+                            }));
+                            // The interrupted context is mid-execution: start from a fresh one.
+                            match Engine::new(&source, &options) {
+                                Ok(e) => engine = e,
+                                Err(_) => {
+                                    let _ = job.reply.send(replies);
+                                    return;
+                                }
+                            }
+                        }
                     }
                 }
+                let _ = job.reply.send(replies);
             }
         })
         .map_err(|e| PacError::Engine(e.to_string()))?;
@@ -296,7 +299,58 @@ impl PacScript {
         self.call(url, host)
     }
 
+    /// Evaluates the script for many URLs in one round trip to the engine thread (hosts
+    /// derived as browsers do). Results are in input order; each URL has its own time limit.
+    pub fn find_proxy_for_urls<S: AsRef<str>>(
+        &self,
+        urls: &[S],
+    ) -> Vec<Result<PacResult, PacError>> {
+        let mut out: Vec<Option<Result<PacResult, PacError>>> = Vec::with_capacity(urls.len());
+        let mut items = Vec::with_capacity(urls.len());
+        let mut slots = Vec::with_capacity(urls.len());
+        for (i, u) in urls.iter().enumerate() {
+            match sanitize_url(u.as_ref()) {
+                Ok((sanitized, host)) => {
+                    let url = if self.options.sanitize_url {
+                        sanitized
+                    } else {
+                        u.as_ref().to_string()
+                    };
+                    items.push((url, host));
+                    slots.push(i);
+                    out.push(None);
+                }
+                Err(e) => out.push(Some(Err(e))),
+            }
+        }
+        match self.call_many(items) {
+            Ok(results) => {
+                for (slot, r) in slots.into_iter().zip(results) {
+                    out[slot] = Some(r);
+                }
+            }
+            Err(e) => {
+                for slot in slots {
+                    out[slot] = Some(Err(e.clone()));
+                }
+            }
+        }
+        out.into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(PacError::Engine("no answer".into()))))
+            .collect()
+    }
+
     fn call(&self, url: String, host: String) -> Result<PacResult, PacError> {
+        self.call_many(vec![(url, host)])?
+            .pop()
+            .unwrap_or_else(|| Err(PacError::Engine("no answer".into())))
+    }
+
+    fn call_many(&self, items: Vec<(String, String)>) -> Result<Vec<Reply>, PacError> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let n = u32::try_from(items.len()).unwrap_or(u32::MAX);
         let entry = match (self.options.entry_point, self.has_ex) {
             (EntryPreference::PreferEx, true) => EntryPoint::FindProxyForURLEx,
             _ => EntryPoint::FindProxyForURL,
@@ -316,18 +370,17 @@ impl PacScript {
         };
         let (reply_tx, reply_rx) = mpsc::sync_channel(1);
         tx.send(Job {
-            url,
-            host,
+            items,
             entry,
             reply: reply_tx,
         })
         .map_err(|_| PacError::Engine("engine thread exited".into()))?;
         let waited = match spin_recv(&reply_rx, CALLER_SPIN) {
             Some(r) => Ok(r),
-            None => reply_rx.recv_timeout(self.options.timeout + WATCHDOG_GRACE),
+            None => reply_rx.recv_timeout(self.options.timeout.saturating_mul(n) + WATCHDOG_GRACE),
         };
         match waited {
-            Ok(r) => r,
+            Ok(r) => Ok(r),
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 // The engine is stuck where it cannot be interrupted: abandon its thread (it exits
                 // once the call unwinds) and start a fresh one for the next call.

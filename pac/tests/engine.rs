@@ -516,3 +516,26 @@ fn clock_and_timezone_are_injected() {
         "16,1,24,1710532470000"
     );
 }
+
+#[test]
+fn batch_evaluation_keeps_order_and_isolates_failures() {
+    let pac = PacScript::compile(
+        "function FindProxyForURL(u, h) { if (h == 'spin.example') for (;;) {} if (h == 'bad.example') return 1; return 'PROXY ' + h + ':1'; }",
+        PacOptions { loop_iteration_limit: u64::MAX, ..quick() },
+    )
+    .unwrap();
+    let r = pac.find_proxy_for_urls(&[
+        "http://a.example/",
+        "not a url",
+        "http://spin.example/",
+        "http://bad.example/",
+        "http://b.example/",
+    ]);
+    assert_eq!(r.len(), 5);
+    assert_eq!(r[0].as_ref().unwrap().raw, "PROXY a.example:1");
+    assert!(matches!(r[1], Err(PacError::BadUrl { .. })));
+    assert!(matches!(r[2], Err(PacError::Timeout { .. })));
+    assert!(matches!(r[3], Err(PacError::NotAString { .. })));
+    assert_eq!(r[4].as_ref().unwrap().raw, "PROXY b.example:1");
+    assert!(pac.find_proxy_for_urls::<&str>(&[]).is_empty());
+}
