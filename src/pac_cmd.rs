@@ -288,6 +288,7 @@ pub fn run(args: &PacArgs, out: &mut dyn std::io::Write) -> Result<(), PacCmdErr
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::io::Write as _;

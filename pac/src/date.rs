@@ -330,6 +330,7 @@ pub const MONTHS: [&str; 12] = [
 ];
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -152,6 +152,7 @@ fn host_port(s: &str, default_port: u16) -> Option<(String, u16)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -26,10 +26,16 @@ const MAX_PATTERN_CACHE: usize = 4096;
 const MAX_LOG_ENTRIES: usize = 100;
 const MAX_LOG_CHARS: usize = 1000;
 
+/// Pattern cache keyed by (storage address, length and encoding).
+type PtrCache = FxHashMap<(usize, usize), (JsString, Rc<Matcher>)>;
+
 /// Per-context state shared by the helpers.
 pub(crate) struct State {
     pub host: Arc<dyn PacHost>,
     shexp: RefCell<FxHashMap<JsString, Rc<Matcher>>>,
+    /// Same cache keyed by the pattern's storage address; the entry keeps the string alive, so
+    /// an address identifies its content. Literal patterns hit here without hashing content.
+    shexp_by_ptr: RefCell<PtrCache>,
     fallbacks: RefCell<Option<Fallbacks>>,
     pub alerts: RefCell<Vec<String>>,
     pub dns_queries: RefCell<Vec<String>>,
@@ -93,6 +99,7 @@ pub(crate) fn install(ctx: &mut Context, host: Arc<dyn PacHost>) -> JsResult<Rc<
     let state = Rc::new(State {
         host,
         shexp: RefCell::new(FxHashMap::default()),
+        shexp_by_ptr: RefCell::new(FxHashMap::default()),
         fallbacks: RefCell::new(None),
         alerts: RefCell::new(Vec::new()),
         dns_queries: RefCell::new(Vec::new()),
@@ -238,9 +245,16 @@ fn sh_exp_match(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<Js
         None => js_string!("undefined"),
     };
     let st = state(ctx)?;
-    let matcher = {
+    let key = match pattern.as_str().variant() {
+        JsStrVariant::Latin1(b) => (b.as_ptr() as usize, b.len() << 1),
+        JsStrVariant::Utf16(u) => (u.as_ptr() as usize, (u.len() << 1) | 1),
+    };
+    let cached = st.shexp_by_ptr.borrow().get(&key).map(|(_, m)| m.clone());
+    let matcher = if let Some(m) = cached {
+        m
+    } else {
         let mut cache = st.shexp.borrow_mut();
-        match cache.get(&pattern) {
+        let m = match cache.get(&pattern) {
             Some(m) => m.clone(),
             None => {
                 if cache.len() >= MAX_PATTERN_CACHE {
@@ -250,7 +264,13 @@ fn sh_exp_match(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<Js
                 cache.insert(pattern.clone(), m.clone());
                 m
             }
+        };
+        let mut by_ptr = st.shexp_by_ptr.borrow_mut();
+        if by_ptr.len() >= MAX_PATTERN_CACHE {
+            by_ptr.clear();
         }
+        by_ptr.insert(key, (pattern.clone(), m.clone()));
+        m
     };
     let r = match subject.as_str().variant() {
         JsStrVariant::Latin1(b) => matcher.is_match_latin1(b),

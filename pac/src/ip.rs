@@ -181,6 +181,7 @@ pub fn sort_ip_address_list(list: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

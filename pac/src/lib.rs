@@ -167,7 +167,7 @@ fn spin_recv<T>(rx: &mpsc::Receiver<T>, limit: Duration) -> Option<T> {
             Err(mpsc::TryRecvError::Empty) => {}
         }
         i = i.wrapping_add(1);
-        if i % 64 == 0 && start.elapsed() >= limit {
+        if i.is_multiple_of(64) && start.elapsed() >= limit {
             return None;
         }
         std::thread::yield_now();
@@ -425,6 +425,7 @@ fn nesting_depth_exceeds(source: &str, max: usize) -> Option<usize> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

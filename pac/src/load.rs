@@ -70,6 +70,7 @@ pub fn load_file(path: &Path) -> Result<String, PacError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -28,9 +28,70 @@ enum Elem {
     Star,
 }
 
+/// A glob with `*` only (no `?`), split at the stars, in Latin-1 (every unit below 256):
+/// matched by prefix, suffix and leftmost search of the middle parts, which is exact for
+/// star-only globs and linear in the subject.
+#[derive(Debug)]
+struct StarGlob {
+    parts: Vec<Vec<u8>>,
+}
+
+impl StarGlob {
+    fn new(pattern: &[u16]) -> Option<Self> {
+        if pattern.iter().any(|&u| u == 0x3f || u > 0xff) {
+            return None;
+        }
+        let parts = pattern
+            .split(|&u| u == 0x2a)
+            .map(|p| p.iter().map(|&u| u8::try_from(u).unwrap_or(0)).collect())
+            .collect();
+        Some(Self { parts })
+    }
+
+    fn is_match(&self, hay: &[u8]) -> bool {
+        let Some((first, rest)) = self.parts.split_first() else {
+            return hay.is_empty();
+        };
+        let Some((last, middles)) = rest.split_last() else {
+            return hay == first.as_slice();
+        };
+        if hay.len() < first.len() + last.len() || !hay.starts_with(first) || !hay.ends_with(last) {
+            return false;
+        }
+        let mut window = &hay[first.len()..hay.len() - last.len()];
+        for m in middles {
+            if m.is_empty() {
+                continue;
+            }
+            match find(window, m) {
+                Some(i) => window = &window[i + m.len()..],
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&first, tail) = needle.split_first()?;
+    let mut i = 0;
+    while i + needle.len() <= hay.len() {
+        let pos = hay[i..=hay.len() - needle.len()]
+            .iter()
+            .position(|&b| b == first)?;
+        let start = i + pos;
+        if hay[start + 1..start + needle.len()] == *tail {
+            return Some(start);
+        }
+        i = start + 1;
+    }
+    None
+}
+
 /// A compiled `shExpMatch` pattern.
 #[derive(Debug)]
 pub struct Matcher {
+    star: Option<StarGlob>,
     glob: Option<Vec<Elem>>,
     js_source: String,
     regex: OnceCell<Result<regex::Regex, ShError>>,
@@ -64,7 +125,9 @@ impl Matcher {
                 })
                 .collect()
         });
+        let star = if plain { StarGlob::new(pattern) } else { None };
         Self {
+            star,
             glob,
             js_source: js,
             regex: OnceCell::new(),
@@ -78,6 +141,11 @@ impl Matcher {
 
     /// Tests a subject given as Latin-1 bytes.
     pub fn is_match_latin1(&self, hay: &[u8]) -> Result<bool, ShError> {
+        if let Some(st) = &self.star
+            && !hay.iter().any(|&b| b == b'\n' || b == b'\r')
+        {
+            return Ok(st.is_match(hay));
+        }
         if let Some(g) = &self.glob
             && !hay.iter().any(|&b| b == b'\n' || b == b'\r')
         {
@@ -590,6 +658,7 @@ fn push_atom(items: &mut String, a: Result<char, Set>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -611,6 +680,55 @@ mod tests {
             );
         }
         Ok(r16)
+    }
+
+    #[test]
+    fn star_globs_agree_with_the_general_matcher() {
+        let pats = [
+            "*",
+            "",
+            "a",
+            "*a",
+            "a*",
+            "*a*",
+            "a*b*c",
+            "**",
+            "*ab*ab*",
+            "x*y*",
+            "*.svc1.corp.example",
+            "http://*.cdn2.example.net/*",
+            "app3-*.saas.example.org",
+        ];
+        let hays = [
+            "",
+            "a",
+            "ab",
+            "abab",
+            "aXbYc",
+            "abc",
+            "ababab",
+            "x.svc1.corp.example",
+            "http://b.cdn2.example.net/lib.js",
+            "app3-eu.saas.example.org",
+            "app3.saas.example.org",
+            "xy",
+            "yx",
+        ];
+        for p in pats {
+            let units: Vec<u16> = p.encode_utf16().collect();
+            let star = StarGlob::new(&units).unwrap();
+            let elems: Vec<Elem> = units
+                .iter()
+                .map(|&u| if u == 0x2a { Elem::Star } else { Elem::Unit(u) })
+                .collect();
+            for h in hays {
+                assert_eq!(
+                    star.is_match(h.as_bytes()),
+                    glob_match(&elems, h.as_bytes()),
+                    "{p} vs {h}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub fn sanitize_url(input: &str) -> Result<(String, String), PacError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

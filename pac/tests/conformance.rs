@@ -1,5 +1,7 @@
 //! Data-driven conformance tests: see `tests/data/README.md` for the table format.
 
+#![allow(clippy::unwrap_used)]
+
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;

@@ -1,5 +1,7 @@
 //! Behaviour of the compiled script: entry points, results, errors and the sandbox limits.
 
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
