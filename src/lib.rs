@@ -22,6 +22,7 @@ pub mod host;
 pub mod lab;
 pub mod net;
 pub mod pac_cmd;
+pub mod pac_fetch;
 pub mod plan;
 pub mod probe;
 pub mod report;
