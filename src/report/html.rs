@@ -7,8 +7,8 @@
 use super::model::{Report, Resolution};
 use super::text::shorten;
 use super::{
-    Banner, Cell, Mark, code_runs, first_sentence, header_line, lookup, plural, role_words,
-    tally_line,
+    Banner, Cell, Mark, code_runs, first_sentence, header_facts, lookup, plural, role_words,
+    short_time, tally_line,
 };
 use crate::findings::{Finding, Severity};
 use std::fmt::Write as _;
@@ -36,8 +36,9 @@ h3{font-size:1.1rem;margin:1.4rem 0 .4rem}
 .problem{--accent:var(--bad);--tint:var(--bad-bg)}.warning{--accent:var(--warn);--tint:var(--warn-bg)}
 .healthy{--accent:var(--good);--tint:var(--good-bg)}.inconclusive{--accent:var(--unk);--tint:var(--unk-bg)}
 .info{--accent:var(--muted);--tint:var(--alt)}
-.tag{display:inline-block;font-weight:800;letter-spacing:.06em;color:var(--accent);white-space:nowrap}
+.tag{display:inline-block;font-weight:800;letter-spacing:.06em;color:var(--bg);background:var(--accent);border-radius:999px;padding:.05em .7em;white-space:nowrap}
 .banner .tag{font-size:1.05rem}
+.finding .tag{font-size:.8rem;vertical-align:.12em;margin-right:.3em}
 .banner h1{font-size:1.65rem;line-height:1.25;margin:.2rem 0 .45rem}
 .banner .lead{font-size:1.08rem;margin:0 0 .8rem;max-width:70em}
 .banner h2{font-size:1.05rem;margin:.4rem 0 .3rem;text-transform:uppercase;letter-spacing:.05em}
@@ -50,9 +51,9 @@ h3{font-size:1.1rem;margin:1.4rem 0 .4rem}
 table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{border-bottom:1px solid var(--line);padding:6px 10px;text-align:left;vertical-align:top}
 thead th{background:var(--alt);font-weight:700;border-bottom:2px solid var(--line)}
-thead .role{display:block;font-weight:400;color:var(--muted);font-size:.8rem}
+thead .role{display:block;max-width:12em;font-weight:400;color:var(--muted);font-size:.8rem}
 tbody th{font-weight:600}
-.name{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88rem;overflow-wrap:anywhere}
+.name{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88rem;white-space:nowrap}
 .kind{display:block;font-weight:400;color:var(--muted);font-size:.8rem}
 td.ans{white-space:nowrap;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88rem}
 td.good{color:var(--good)}td.bad{color:var(--bad);background:var(--bad-bg);font-weight:700}
@@ -67,7 +68,10 @@ td.bad .cls{font-weight:800}
 details{border:1px solid var(--line);border-radius:8px;padding:6px 14px;margin:10px 0}
 summary{cursor:pointer;font-weight:700;padding:4px 0}
 details h3{font-size:1rem;overflow-wrap:anywhere}
-.chain{margin:0;padding-left:1.2em}
+.chain{margin:0;padding-left:1.2em;font-size:.85rem}
+.chain li{overflow-wrap:anywhere}
+.ttl{color:var(--muted);font-size:.8rem;white-space:nowrap}
+td.num{white-space:nowrap;text-align:right}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px}
 dl.facts dt{font-weight:700}dl.facts dd{margin:0;overflow-wrap:anywhere}
 footer{max-width:1180px;margin:2rem auto 1.5rem;padding:0 24px;color:var(--muted);font-size:.85rem}
@@ -137,6 +141,11 @@ fn rich(s: &str) -> String {
     out
 }
 
+/// An escaped DNS name that may wrap after its dots, and nowhere else.
+fn breakable(name: &str) -> String {
+    esc(name).replace('.', ".<wbr>")
+}
+
 fn banner_class(b: Banner) -> &'static str {
     match b {
         Banner::Problem => "problem",
@@ -194,8 +203,8 @@ fn page(report: &Report, json: &str, h: &mut String) -> std::fmt::Result {
     writeln!(
         h,
         "<header class=\"top\"><strong>pe-doctor report</strong> · {} · {}</header>",
-        esc(header_line(report).trim_start_matches("pe-doctor ")),
-        esc(&report.started_at)
+        esc(&header_facts(report).join(" · ")),
+        esc(&short_time(&report.started_at))
     )?;
     writeln!(h, "<main>")?;
     banner_section(report, banner, &headline, h)?;
@@ -350,7 +359,7 @@ fn path_table(report: &Report, h: &mut String) -> std::fmt::Result {
             h,
             "<tr><th scope=\"row\"><span class=\"name\" title=\"{}\">{}</span><span class=\"kind\">{}",
             esc(&t.fqdn),
-            esc(&shorten(&t.fqdn, NAME_MAX)),
+            breakable(&shorten(&t.fqdn, NAME_MAX)),
             esc(&enum_words(&t.kind))
         )?;
         if !t.expected_ips.is_empty() {
@@ -554,7 +563,7 @@ fn resolution_row(r: &Resolution, h: &mut String) -> std::fmt::Result {
         for c in &r.chain {
             write!(
                 h,
-                "<li><code>{}</code> {} <code>{}</code> <span class=\"kind\">TTL {}</span></li>",
+                "<li><code>{}</code> <strong>{}</strong> <code>{}</code> <span class=\"ttl\">TTL {}</span></li>",
                 esc(&c.name),
                 esc(&c.rtype),
                 esc(&c.data),
@@ -566,7 +575,7 @@ fn resolution_row(r: &Resolution, h: &mut String) -> std::fmt::Result {
     if let Some(e) = &r.error {
         write!(h, "<p>{}</p>", esc(e))?;
     }
-    writeln!(h, "</td><td>{} ms</td></tr>", r.elapsed_ms)
+    writeln!(h, "</td><td class=\"num\">{} ms</td></tr>", r.elapsed_ms)
 }
 
 #[cfg(test)]

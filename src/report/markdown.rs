@@ -4,7 +4,7 @@
 
 use super::model::Report;
 use super::text::shorten;
-use super::{Banner, Cell, code_runs, first_sentence, header_line, lookup, tally_line};
+use super::{Banner, Cell, code_runs, first_sentence, header_line, lookup, short_time, tally_line};
 use crate::findings::{Finding, Severity};
 use std::io::{self, Write};
 
@@ -20,7 +20,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         out,
         "{} · started {}",
         text(&header_line(report)),
-        text(&report.started_at)
+        text(&short_time(&report.started_at))
     )?;
     writeln!(out)?;
     verdict(report, banner, out)?;

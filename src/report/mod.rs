@@ -202,6 +202,13 @@ pub(crate) fn role_words(role: ResolverRole) -> &'static str {
 /// The one-line header: version, workspace, counts, duration.
 pub(crate) fn header_line(report: &Report) -> String {
     let mut parts = vec![format!("pe-doctor {}", report.tool.version)];
+    parts.extend(header_facts(report));
+    parts.join(" · ")
+}
+
+/// The header's facts without the version: workspace, counts, duration.
+pub(crate) fn header_facts(report: &Report) -> Vec<String> {
+    let mut parts = Vec::new();
     if let Some(w) = &report.workspace {
         parts.push(format!(
             "workspace {} ({})",
@@ -212,7 +219,22 @@ pub(crate) fn header_line(report: &Report) -> String {
     parts.push(plural(report.targets.len(), "name"));
     parts.push(plural(report.resolvers.len(), "resolver"));
     parts.push(format!("{:.1} s", report.duration_ms as f64 / 1000.0));
-    parts.join(" · ")
+    parts
+}
+
+/// An RFC 3339 UTC time as `2026-11-28 09:03 UTC`; anything else unchanged.
+pub(crate) fn short_time(rfc3339: &str) -> String {
+    let b = rfc3339.as_bytes();
+    let shaped = b.len() >= 17
+        && rfc3339.ends_with('Z')
+        && b[10] == b'T'
+        && b[..10].iter().all(|c| c.is_ascii_digit() || *c == b'-')
+        && b[11..16].iter().all(|c| c.is_ascii_digit() || *c == b':');
+    if shaped {
+        format!("{} {} UTC", &rfc3339[..10], &rfc3339[11..16])
+    } else {
+        rfc3339.to_string()
+    }
 }
 
 /// The tally line: private answers and findings per severity.
@@ -288,6 +310,43 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_parse_from_flags_and_settings_files() {
+        use clap::ValueEnum;
+        #[derive(serde::Deserialize)]
+        struct File {
+            format: Format,
+        }
+        for (word, format) in [
+            ("text", Format::Text),
+            ("json", Format::Json),
+            ("markdown", Format::Markdown),
+            ("md", Format::Markdown),
+            ("html", Format::Html),
+        ] {
+            assert_eq!(Format::from_str(word, false).unwrap(), format);
+            let f: File = toml::from_str(&format!("format = \"{word}\"")).unwrap();
+            assert_eq!(f.format, format);
+        }
+        assert!(toml::from_str::<File>("format = \"pdf\"").is_err());
+    }
+
+    #[test]
+    fn first_sentence_and_short_time() {
+        assert_eq!(first_sentence("One, e.g. `x`. Two."), "One, e.g. `x`.");
+        assert_eq!(first_sentence("Only 10.0.0.4. fine"), "Only 10.0.0.4. fine");
+        assert_eq!(
+            short_time("2026-11-28T09:03:28.581855781Z"),
+            "2026-11-28 09:03 UTC"
+        );
+        assert_eq!(short_time("yesterday"), "yesterday");
+        assert_eq!(
+            code_runs("a `b` c"),
+            vec![(false, "a "), (true, "b"), (false, " c")]
+        );
+        assert_eq!(code_runs("a ` c"), vec![(false, "a ` c")]);
+    }
 
     #[test]
     fn atomic_write_replaces_and_leaves_no_temp() {
