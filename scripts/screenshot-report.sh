@@ -99,4 +99,12 @@ browse --dump-dom "file://$out/doh-leak.html" |
     sed -n '/<script type="application\/json" id="report">/,/<\/script>/p' >"$json_dom"
 grep -q '"schema": "pe-doctor/report/v1"' "$json_dom" || fail "embedded JSON lacks the schema id"
 
+# Printing opens the folded evidence: the PDF has more pages than the screen shows folded.
+pdf="$out/doh-leak.pdf"
+(cd "$out" && browse --no-pdf-header-footer --print-to-pdf="$pdf" "file://$out/doh-leak.html")
+[[ -s "$pdf" ]] || fail "no PDF at $pdf"
+pages="$(grep -a -c -E '/Type ?/Page([^s]|$)' "$pdf" || true)"
+((pages >= 5)) || fail "the printed report has $pages pages: the evidence did not unfold"
+echo "screenshot-report: ok  printed report has $pages pages"
+
 echo "screenshot-report: all checks passed; screenshots in $out"
