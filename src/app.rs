@@ -68,11 +68,23 @@ async fn diagnose(args: &DiagnoseArgs) -> u8 {
     let spinner = Spinner::start(config.targets.len());
     let report = crate::diagnose::diagnose(&config, &host).await;
     spinner.stop().await;
-    emit(&report, config.format, config.output.as_deref())
+    emit(
+        report,
+        config.redact,
+        config.format,
+        config.output.as_deref(),
+    )
 }
 
-/// Writes the report to the output file or stdout; returns the exit code.
-fn emit(report: &Report, format: Format, output: Option<&std::path::Path>) -> u8 {
+/// Redacts the report when asked, writes it to the output file or stdout; returns the exit code.
+fn emit(mut report: Report, redact: bool, format: Format, output: Option<&std::path::Path>) -> u8 {
+    if redact {
+        report::redact::redact(
+            &mut report,
+            &report::redact::RedactionContext::for_this_machine(),
+        );
+    }
+    let report = &report;
     match output {
         Some(path) => {
             let mut buf = Vec::new();
@@ -149,7 +161,7 @@ async fn lab(args: &LabArgs) -> u8 {
     let spinner = Spinner::start(run.config.targets.len());
     let report = run.diagnose().await;
     spinner.stop().await;
-    emit(&report, args.format, args.output.as_deref())
+    emit(report, true, args.format, args.output.as_deref())
 }
 
 /// Serves the scenario's system view on `addr` until Ctrl-C (or SIGTERM's default action).

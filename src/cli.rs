@@ -32,6 +32,12 @@ pub enum Format {
     Text,
     /// `pe-doctor/report/v1` JSON.
     Json,
+    /// Markdown (for a ticket or a chat message).
+    #[value(alias = "md")]
+    #[serde(alias = "md")]
+    Markdown,
+    /// One self-contained HTML file with the JSON report embedded.
+    Html,
 }
 
 /// `pe-doctor diagnose` flags. Every flag may also come from `--config FILE.toml` (same names,

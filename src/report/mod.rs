@@ -1,11 +1,17 @@
 //! The report model and its renderers. Renderers write to any `io::Write`.
 
+pub mod html;
 pub mod json;
+pub mod markdown;
 pub mod model;
+pub mod redact;
 pub mod text;
 
+use crate::classify::AddrClass;
 use crate::cli::Format;
-use model::Report;
+use crate::findings::{Finding, Severity};
+use crate::probe::answer::DnsStatus;
+use model::{Report, Resolution, ResolverRole, Verdict};
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -14,7 +20,272 @@ pub fn render(report: &Report, format: Format, color: bool, out: &mut dyn Write)
     match format {
         Format::Text => text::render(report, color, out),
         Format::Json => json::render(report, out),
+        Format::Markdown => markdown::render(report, out),
+        Format::Html => html::render(report, out),
     }
+}
+
+/// The first thing a report says: how bad it is, in a symbol and a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Banner {
+    /// At least one error finding.
+    Problem,
+    /// No error, at least one warning.
+    Warning,
+    /// Nothing wrong.
+    Healthy,
+    /// Nothing answered.
+    Inconclusive,
+}
+
+impl Banner {
+    /// The banner for a report.
+    pub(crate) fn of(report: &Report) -> Self {
+        match report.verdict {
+            Verdict::Problems => Banner::Problem,
+            Verdict::Inconclusive => Banner::Inconclusive,
+            Verdict::Healthy
+                if report
+                    .findings
+                    .iter()
+                    .any(|f| f.severity <= Severity::Warning) =>
+            {
+                Banner::Warning
+            }
+            Verdict::Healthy => Banner::Healthy,
+        }
+    }
+
+    /// Symbol and word, e.g. `✗ PROBLEM`.
+    pub(crate) fn tag(self) -> &'static str {
+        match self {
+            Banner::Problem => "✗ PROBLEM",
+            Banner::Warning => "! WARNING",
+            Banner::Healthy => "✓ HEALTHY",
+            Banner::Inconclusive => "? INCONCLUSIVE",
+        }
+    }
+
+    /// The finding the banner leads with, if any (findings are sorted most severe first).
+    pub(crate) fn top(self, report: &Report) -> Option<&Finding> {
+        report
+            .findings
+            .first()
+            .filter(|f| f.severity <= Severity::Warning)
+    }
+
+    /// The banner's headline when no finding leads it.
+    pub(crate) fn default_headline(self) -> &'static str {
+        match self {
+            Banner::Inconclusive => "No DNS server answered: pe-doctor cannot tell what is wrong.",
+            _ => {
+                "Every name resolves to a private address through the resolvers this machine uses."
+            }
+        }
+    }
+
+    /// What to do when no finding leads the banner.
+    pub(crate) fn default_steps(self) -> &'static [&'static str] {
+        match self {
+            Banner::Inconclusive => &[
+                "Check that the network (and the VPN, if you use one) is connected.",
+                "Run pe-doctor again.",
+            ],
+            _ => &[],
+        }
+    }
+}
+
+/// How an answer cell reads: good (private), bad (public, missing), or a failure to answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mark {
+    /// Private addresses only.
+    Good,
+    /// Public, mixed, no address or NXDOMAIN.
+    Bad,
+    /// The resolver failed (SERVFAIL, REFUSED, error).
+    Warn,
+    /// No answer in time, or not asked.
+    Quiet,
+}
+
+impl Mark {
+    /// The symbol that carries the meaning without colour.
+    pub(crate) fn symbol(self) -> &'static str {
+        match self {
+            Mark::Good => "✓",
+            Mark::Bad => "✗",
+            Mark::Warn => "!",
+            Mark::Quiet => "?",
+        }
+    }
+}
+
+/// One answer as a table cell: symbol, main text (`10.0.0.4 +1`, `NXDOMAIN`) and a class word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Cell {
+    /// Good, bad...
+    pub mark: Mark,
+    /// Addresses or status.
+    pub text: String,
+    /// `private`, `PUBLIC`, `MIXED` or empty.
+    pub class: &'static str,
+}
+
+impl Cell {
+    /// The cell for a (name, resolver) pair nobody asked.
+    pub(crate) fn missing() -> Self {
+        Cell {
+            mark: Mark::Quiet,
+            text: "not asked".into(),
+            class: "",
+        }
+    }
+
+    /// The cell for one resolution.
+    pub(crate) fn of(r: &Resolution) -> Self {
+        let (mark, text, class) = match r.status {
+            DnsStatus::Ok if r.addresses.is_empty() => (Mark::Bad, "no address".into(), ""),
+            DnsStatus::Ok => {
+                let mut text = r
+                    .addresses
+                    .first()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                if r.addresses.len() > 1 {
+                    text.push_str(&format!(" +{}", r.addresses.len() - 1));
+                }
+                match r.class {
+                    AddrClass::Private => (Mark::Good, text, "private"),
+                    AddrClass::Mixed => (Mark::Bad, text, "MIXED"),
+                    _ => (Mark::Bad, text, "PUBLIC"),
+                }
+            }
+            DnsStatus::Nxdomain => (Mark::Bad, "NXDOMAIN".into(), ""),
+            DnsStatus::Timeout => (Mark::Quiet, "timeout".into(), ""),
+            other => (Mark::Warn, other.as_str().to_uppercase(), ""),
+        };
+        Cell { mark, text, class }
+    }
+
+    /// Symbol, text and class word on one line, e.g. `✗ 20.41.5.7 PUBLIC`.
+    pub(crate) fn plain(&self) -> String {
+        let mut s = format!("{} {}", self.mark.symbol(), self.text);
+        if !self.class.is_empty() {
+            s.push(' ');
+            s.push_str(self.class);
+        }
+        s
+    }
+}
+
+/// The resolution of `fqdn` by the resolver labelled `label`, if it was asked.
+pub(crate) fn lookup<'a>(report: &'a Report, fqdn: &str, label: &str) -> Option<&'a Resolution> {
+    report
+        .resolutions
+        .iter()
+        .find(|r| r.fqdn == fqdn && r.resolver.label == label)
+}
+
+/// A resolver role in words a non-expert can follow.
+pub(crate) fn role_words(role: ResolverRole) -> &'static str {
+    match role {
+        ResolverRole::System => "what this machine uses",
+        ResolverRole::Configured => "DNS server this machine is configured with",
+        ResolverRole::Custom => "DNS server given on the command line",
+        ResolverRole::AzureDns => "Azure DNS (the reference answer)",
+        ResolverRole::Doh => "DNS over HTTPS (what a browser may use)",
+        ResolverRole::BrowserDoh => "this browser's DNS over HTTPS",
+    }
+}
+
+/// The one-line header: version, workspace, counts, duration.
+pub(crate) fn header_line(report: &Report) -> String {
+    let mut parts = vec![format!("pe-doctor {}", report.tool.version)];
+    parts.extend(header_facts(report));
+    parts.join(" · ")
+}
+
+/// The header's facts without the version: workspace, counts, duration.
+pub(crate) fn header_facts(report: &Report) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(w) = &report.workspace {
+        parts.push(format!(
+            "workspace {} ({})",
+            text::shorten(&w.id, 40),
+            w.region
+        ));
+    }
+    parts.push(plural(report.targets.len(), "name"));
+    parts.push(plural(report.resolvers.len(), "resolver"));
+    parts.push(format!("{:.1} s", report.duration_ms as f64 / 1000.0));
+    parts
+}
+
+/// An RFC 3339 UTC time as `2026-11-28 09:03 UTC`; anything else unchanged.
+pub(crate) fn short_time(rfc3339: &str) -> String {
+    let b = rfc3339.as_bytes();
+    let shaped = b.len() >= 17
+        && rfc3339.ends_with('Z')
+        && b[10] == b'T'
+        && b[..10].iter().all(|c| c.is_ascii_digit() || *c == b'-')
+        && b[11..16].iter().all(|c| c.is_ascii_digit() || *c == b':');
+    if shaped {
+        format!("{} {} UTC", &rfc3339[..10], &rfc3339[11..16])
+    } else {
+        rfc3339.to_string()
+    }
+}
+
+/// The tally line: private answers and findings per severity.
+pub(crate) fn tally_line(report: &Report) -> String {
+    let count = |sev: Severity| report.findings.iter().filter(|f| f.severity == sev).count();
+    let good = report
+        .resolutions
+        .iter()
+        .filter(|r| r.status == DnsStatus::Ok && r.class == AddrClass::Private)
+        .count();
+    format!(
+        "{good} of {} answers were private addresses · {} · {} · {}",
+        report.resolutions.len(),
+        plural(count(Severity::Error), "error"),
+        plural(count(Severity::Warning), "warning"),
+        plural(count(Severity::Info), "note"),
+    )
+}
+
+/// `1 name`, `3 names`.
+pub(crate) fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// The first sentence of a paragraph (a full stop followed by a space and a capital letter
+/// ends it); the whole paragraph when it has one sentence.
+pub(crate) fn first_sentence(text: &str) -> &str {
+    for (i, _) in text.match_indices(". ") {
+        if text[i + 2..].chars().next().is_some_and(char::is_uppercase) {
+            return &text[..=i];
+        }
+    }
+    text
+}
+
+/// Splits text on backticks into (is_code, segment) runs when the backticks pair up; otherwise
+/// one plain run. Finding wording marks commands and zone names with backticks.
+pub(crate) fn code_runs(text: &str) -> Vec<(bool, &str)> {
+    let ticks = text.matches('`').count();
+    if ticks == 0 || ticks % 2 == 1 {
+        return vec![(false, text)];
+    }
+    text.split('`')
+        .enumerate()
+        .filter(|(_, s)| !s.is_empty())
+        .map(|(i, s)| (i % 2 == 1, s))
+        .collect()
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename, so a
@@ -39,6 +310,43 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_parse_from_flags_and_settings_files() {
+        use clap::ValueEnum;
+        #[derive(serde::Deserialize)]
+        struct File {
+            format: Format,
+        }
+        for (word, format) in [
+            ("text", Format::Text),
+            ("json", Format::Json),
+            ("markdown", Format::Markdown),
+            ("md", Format::Markdown),
+            ("html", Format::Html),
+        ] {
+            assert_eq!(Format::from_str(word, false).unwrap(), format);
+            let f: File = toml::from_str(&format!("format = \"{word}\"")).unwrap();
+            assert_eq!(f.format, format);
+        }
+        assert!(toml::from_str::<File>("format = \"pdf\"").is_err());
+    }
+
+    #[test]
+    fn first_sentence_and_short_time() {
+        assert_eq!(first_sentence("One, e.g. `x`. Two."), "One, e.g. `x`.");
+        assert_eq!(first_sentence("Only 10.0.0.4. fine"), "Only 10.0.0.4. fine");
+        assert_eq!(
+            short_time("2026-11-28T09:03:28.581855781Z"),
+            "2026-11-28 09:03 UTC"
+        );
+        assert_eq!(short_time("yesterday"), "yesterday");
+        assert_eq!(
+            code_runs("a `b` c"),
+            vec![(false, "a "), (true, "b"), (false, " c")]
+        );
+        assert_eq!(code_runs("a ` c"), vec![(false, "a ` c")]);
+    }
 
     #[test]
     fn atomic_write_replaces_and_leaves_no_temp() {
