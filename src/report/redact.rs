@@ -11,7 +11,12 @@ use super::model::{
     HostInfo, InterfaceInfo, Report, Resolution, ResolverInfo, ToolInfo, WorkspaceInfo,
 };
 use crate::findings::Finding;
+use crate::probe::ProbeError;
 use crate::probe::answer::ChainRecord;
+use crate::probe::connect::{Connection, Route, RouteReason};
+use crate::probe::http::HttpOutcome;
+use crate::probe::proxy::ConnectOutcome;
+use crate::probe::tls::TlsOutcome;
 use crate::targets::Target;
 use regex::Regex;
 use std::path::PathBuf;
@@ -312,6 +317,7 @@ pub fn for_each_string(report: &mut Report, f: &mut dyn FnMut(&mut String)) {
         targets,
         resolvers,
         resolutions,
+        connections,
         findings,
     } = report;
     let ToolInfo { name, version } = tool;
@@ -331,8 +337,91 @@ pub fn for_each_string(report: &mut Report, f: &mut dyn FnMut(&mut String)) {
     for r in resolutions {
         resolution_strings(r, f);
     }
+    for c in connections {
+        connection_strings(c, f);
+    }
     for x in findings {
         finding_strings(x, f);
+    }
+}
+
+fn connection_strings(c: &mut Connection, f: &mut dyn FnMut(&mut String)) {
+    let Connection {
+        fqdn,
+        route,
+        reason,
+        tcp_ms: _,
+        proxy,
+        tls,
+        http,
+        failure,
+        elapsed_ms: _,
+    } = c;
+    f(fqdn);
+    match route {
+        Route::Direct {
+            address: _,
+            resolver,
+        } => f(resolver),
+        Route::Proxy { proxy } => f(proxy),
+    }
+    let RouteReason { source, detail } = reason;
+    f(source);
+    if let Some(d) = detail {
+        f(d);
+    }
+    if let Some(p) = proxy {
+        let ConnectOutcome {
+            status: _,
+            status_line,
+            authenticate,
+            via,
+            squid_error,
+            server,
+            elapsed_ms: _,
+        } = p;
+        f(status_line);
+        authenticate.iter_mut().for_each(&mut *f);
+        for s in [via, squid_error, server].into_iter().flatten() {
+            f(s);
+        }
+    }
+    if let Some(t) = tls {
+        let TlsOutcome {
+            os_trusted: _,
+            os_error,
+            public_trusted: _,
+            public_error,
+            subject,
+            issuer,
+            sha256,
+        } = t;
+        for s in [os_error, public_error].into_iter().flatten() {
+            f(s);
+        }
+        f(subject);
+        f(issuer);
+        f(sha256);
+    }
+    if let Some(h) = http {
+        let HttpOutcome {
+            status: _,
+            server,
+            private_link_denied,
+            body_excerpt,
+        } = h;
+        for s in [server, private_link_denied].into_iter().flatten() {
+            f(s);
+        }
+        f(body_excerpt);
+    }
+    if let Some(e) = failure {
+        let ProbeError {
+            phase: _,
+            kind: _,
+            message,
+        } = e;
+        f(message);
     }
 }
 
@@ -379,8 +468,21 @@ fn target_strings(t: &mut Target, f: &mut dyn FnMut(&mut String)) {
         fqdn,
         kind: _,
         expected_ips: _,
+        private_name,
+        same_ip_as,
+        alternative_of,
+        privatelink_zone: _,
+        forwarder_zone: _,
+        cloud: _,
+        source: _,
     } = t;
     f(fqdn);
+    for s in [private_name, same_ip_as, alternative_of]
+        .into_iter()
+        .flatten()
+    {
+        f(s);
+    }
 }
 
 fn resolver_strings(r: &mut ResolverInfo, f: &mut dyn FnMut(&mut String)) {
@@ -578,6 +680,10 @@ mod tests {
         "section",
         "addresses",
         "expected_ips",
+        "phase",
+        "privatelink_zone",
+        "forwarder_zone",
+        "cloud",
     ];
 
     async fn sample() -> Report {
@@ -616,6 +722,10 @@ mod tests {
         for (key, value) in &all {
             if NOT_TEXT.contains(&key.as_str())
                 || (key == "id" && finding_ids.contains(&value.as_str()))
+                // Route::Direct's address is an IpAddr, not text.
+                || (key == "address" && value.parse::<std::net::IpAddr>().is_ok())
+                // Target::source is an enum (derived / fqdn-flag / expected-file).
+                || (key == "source" && ["derived", "fqdn-flag", "expected-file"].contains(&value.as_str()))
             {
                 continue;
             }
