@@ -1051,6 +1051,30 @@ fn labelled(name: String, label: Option<&str>) -> String {
     }
 }
 
+/// The DoH servers the browsers use, once per template, labelled with the browsers that use
+/// it (`Edge (all profiles), Firefox (abc.default)`): what the diagnosis adds to the DoH
+/// resolvers it asks (role `browser-doh`).
+pub fn doh_resolvers(list: &[BrowserDoh]) -> Vec<crate::config::NamedDoh> {
+    let mut out: Vec<crate::config::NamedDoh> = Vec::new();
+    for b in list.iter().filter(|b| b.mode.sends_doh()) {
+        let who = format!("{} ({})", b.browser.name(), b.profile);
+        for t in &b.templates {
+            match out.iter_mut().find(|d| d.url == *t) {
+                Some(d) => {
+                    if !d.label.split(", ").any(|l| l == who) {
+                        d.label = format!("{}, {who}", d.label);
+                    }
+                }
+                None => out.push(crate::config::NamedDoh {
+                    label: who.clone(),
+                    url: t.clone(),
+                }),
+            }
+        }
+    }
+    out
+}
+
 /// What a browser's DoH server answered for a private-endpoint name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -161,7 +161,11 @@ pub fn split_templates(text: &str) -> Vec<String> {
         t.split_whitespace().map(str::to_string).collect()
     };
     raw.into_iter()
-        .filter(|s| s.len() > "https://".len() && s[..8].eq_ignore_ascii_case("https://"))
+        .filter(|s| {
+            s.len() > "https://".len()
+                && s.get(..8)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
+        })
         .collect()
 }
 

@@ -1368,3 +1368,66 @@ fn findings_for_firefox() {
     allow.allow_rfc1918 = true;
     assert!(propose_findings(&allow, name, DohAnswer::Private).is_empty());
 }
+
+#[test]
+fn doh_resolvers_once_per_template() {
+    let mut ff = edge_secure();
+    ff.browser = BrowserKind::Firefox;
+    ff.profile = s("abc.default");
+    ff.templates = vec![s("https://dns.quad9.net/dns-query"), s(CONTOSO_DOH)];
+    let mut off = edge_secure();
+    off.browser = BrowserKind::Chrome;
+    off.mode = DohMode::Off;
+    off.templates = vec![s("https://should-not-appear.example/dns-query")];
+    let got = doh_resolvers(&[edge_secure(), ff, off, edge_secure()]);
+    let got: Vec<(String, String)> = got.into_iter().map(|d| (d.label, d.url)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                s("Edge (all profiles), Firefox (abc.default)"),
+                s("https://dns.quad9.net/dns-query")
+            ),
+            (s("Firefox (abc.default)"), s(CONTOSO_DOH)),
+        ]
+    );
+}
+
+#[test]
+fn parsers_never_panic_on_truncated_or_odd_input() {
+    let all = [
+        REG_EDGE,
+        REG_FIREFOX,
+        EDGE_LOCAL_STATE,
+        WIN_PROFILES_INI,
+        MAC_EDGE,
+        MAC_FIREFOX,
+        LINUX_CHROME_POLICY,
+        PREFS_MODE2,
+        PREFS_MODE3,
+        POLICIES_JSON,
+        "httpsé://x httpséé",
+        "user_pref(\"a\", \"\\ud800\\x4\");",
+    ];
+    for text in all {
+        let cuts: Vec<usize> = (0..=text.len())
+            .filter(|i| text.is_char_boundary(*i))
+            .collect();
+        for i in cuts {
+            let t = &text[..i];
+            let _ = parse_prefs_text(t, "prefs.js");
+            let _ = parse_reg_query_policies(t);
+            let _ = parse_defaults_read(t);
+            let _ = parse_local_state(t);
+            let _ = parse_firefox_policies(t, "p");
+            let _ = parse_chromium_policy_json(t);
+            let _ = parse_profiles_ini(t, Path::new("/r"));
+            let _ = chromium::split_templates(t);
+            let _ = firefox::split_domains(t);
+        }
+    }
+    assert_eq!(
+        chromium::split_templates("httpsé://x.example"),
+        Vec::<String>::new()
+    );
+}
