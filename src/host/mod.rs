@@ -2,6 +2,7 @@
 //! all three OSes) plus a thin collector that runs the OS's own tools and picks the OS at run
 //! time, so every line compiles on Linux.
 
+pub mod browsers;
 pub mod dns_config;
 pub mod hosts_file;
 pub mod nrpt;
