@@ -462,7 +462,7 @@ enum Refusal {
     AuthWrong,
     Denied,
     CannotResolve,
-    ConnectFailed(u32),
+    ConnectFailed(u32, IpAddr),
 }
 
 fn http_date() -> String {
@@ -485,66 +485,89 @@ impl Ctx {
 
     fn squid_refusal(&self, r: Refusal, target: &str) -> Vec<u8> {
         let o = &self.options;
-        let (status, reason, code, errno, title, text) = match r {
+        let not_retrieved = "The requested URL could not be retrieved";
+        let https_url = format!("https://{target}/*");
+        let (status, reason, code, errno, heading, title, text, url) = match r {
             Refusal::BadRequest => (
                 400,
                 "Bad Request",
                 "ERR_INVALID_REQ",
                 0,
-                "Invalid Request",
+                not_retrieved,
+                "Invalid Request".to_string(),
                 "Some aspect of the HTTP Request is invalid.".to_string(),
+                target.to_string(),
             ),
             Refusal::NotConnect => (
                 501,
                 "Not Implemented",
                 "ERR_UNSUP_REQ",
                 0,
-                "Unsupported Request Method and Protocol",
+                not_retrieved,
+                "Unsupported Request Method and Protocol".to_string(),
                 "This lab proxy only tunnels CONNECT requests.".to_string(),
+                target.to_string(),
             ),
             Refusal::AuthMissing | Refusal::AuthWrong => (
                 407,
                 "Proxy Authentication Required",
                 "ERR_CACHE_ACCESS_DENIED",
                 0,
-                "Cache Access Denied",
+                "Cache Access Denied.",
+                "Cache Access Denied.".to_string(),
                 format!(
-                    "Sorry, you are not currently allowed to request https://{target}/* from this cache until you have authenticated yourself."
+                    "Sorry, you are not currently allowed to request {https_url} from this cache until you have authenticated yourself."
                 ),
+                https_url,
             ),
             Refusal::Denied => (
                 403,
                 "Forbidden",
                 "ERR_ACCESS_DENIED",
                 0,
-                "Access Denied",
-                "Access control configuration prevents your request from being allowed at this time.".to_string(),
+                not_retrieved,
+                "Access Denied.".to_string(),
+                "Access control configuration prevents your request from being allowed at this time. Please contact your service provider if you feel this is incorrect.".to_string(),
+                https_url,
             ),
             Refusal::CannotResolve => (
                 500,
                 "Internal Server Error",
                 "ERR_CANNOT_FORWARD",
                 0,
-                "Unable to forward this request at this time",
+                not_retrieved,
+                "Unable to forward this request at this time.".to_string(),
                 "This request could not be forwarded to the origin server or to any parent caches.".to_string(),
+                https_url,
             ),
-            Refusal::ConnectFailed(errno) => (
+            Refusal::ConnectFailed(errno, ip) => (
                 503,
                 "Service Unavailable",
                 "ERR_CONNECT_FAIL",
                 errno,
-                "Connection failed",
-                format!("The system returned: ({errno}) connection failed"),
+                not_retrieved,
+                format!("Connection to {ip} failed."),
+                format!(
+                    "The system returned: <i>({errno}) {}</i>",
+                    match errno {
+                        111 => "Connection refused",
+                        110 => "Connection timed out",
+                        113 => "No route to host",
+                        _ => "Network is unreachable",
+                    }
+                ),
+                target.to_string(),
             ),
         };
         let date = http_date();
         let body = format!(
             "<!DOCTYPE html PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">\n\
              <html><head>\n<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">\n\
-             <title>ERROR: {title}</title>\n</head><body id={code}>\n\
-             <div id=\"titles\">\n<h1>ERROR</h1>\n<h2>{title}.</h2>\n</div>\n<hr>\n\
+             <title>ERROR: {heading}</title>\n</head><body id={code}>\n\
+             <div id=\"titles\">\n<h1>ERROR</h1>\n<h2>{heading}</h2>\n</div>\n<hr>\n\
              <div id=\"content\">\n<p>The following error was encountered while trying to retrieve the URL: \
-             <a href=\"https://{target}/*\">https://{target}/*</a></p>\n<p>{text}</p>\n</div>\n<hr>\n\
+             <a href=\"{url}\">{url}</a></p>\n<blockquote id=\"error\">\n<p><b>{title}</b></p>\n</blockquote>\n\
+             <p>{text}</p>\n</div>\n<hr>\n\
              <div id=\"footer\">\n<p>Generated {date} by {host} ({id})</p>\n<!-- {code} -->\n</div>\n</body></html>\n",
             host = o.hostname,
             id = o.identity,
@@ -567,16 +590,29 @@ impl Ctx {
                 auth.realm
             ));
         }
-        head.push_str(&format!(
-            "X-Cache: MISS from {h}\r\nX-Cache-Lookup: NONE from {h}:{p}\r\nVia: 1.1 {h} ({id})\r\n\
-             Connection: keep-alive\r\n\r\n",
-            h = o.hostname,
-            p = self.port,
-            id = o.identity,
-        ));
+        // squid 5.7 sends forwarding failures without X-Cache, Via or Connection.
+        if !Self::ends_connection(r, Flavor::Squid) {
+            head.push_str(&format!(
+                "X-Cache: MISS from {h}\r\nX-Cache-Lookup: NONE from {h}:{p}\r\nVia: 1.1 {h} ({id})\r\n\
+                 Connection: keep-alive\r\n",
+                h = o.hostname,
+                p = self.port,
+                id = o.identity,
+            ));
+        }
+        head.push_str("\r\n");
         let mut out = head.into_bytes();
         out.extend_from_slice(body.as_bytes());
         out
+    }
+
+    /// Whether the connection is closed after this refusal.
+    fn ends_connection(r: Refusal, flavor: Flavor) -> bool {
+        flavor == Flavor::Tinyproxy
+            || matches!(
+                r,
+                Refusal::BadRequest | Refusal::CannotResolve | Refusal::ConnectFailed(..)
+            )
     }
 
     fn tinyproxy_refusal(&self, r: Refusal) -> Vec<u8> {
@@ -611,7 +647,7 @@ impl Ctx {
                 None,
                 "The request you made has been filtered",
             ),
-            Refusal::CannotResolve | Refusal::ConnectFailed(_) => (
+            Refusal::CannotResolve | Refusal::ConnectFailed(..) => (
                 "1.1",
                 500,
                 "Unable to connect",
@@ -659,8 +695,8 @@ impl Ctx {
             (Refusal::AuthWrong, Flavor::Tinyproxy) => 401,
             (Refusal::Denied, _) => 403,
             (Refusal::CannotResolve, Flavor::Squid) => 500,
-            (Refusal::ConnectFailed(_), Flavor::Squid) => 503,
-            (Refusal::CannotResolve | Refusal::ConnectFailed(_), Flavor::Tinyproxy) => 500,
+            (Refusal::ConnectFailed(..), Flavor::Squid) => 503,
+            (Refusal::CannotResolve | Refusal::ConnectFailed(..), Flavor::Tinyproxy) => 500,
         }
     }
 
@@ -674,9 +710,10 @@ impl Ctx {
             .addresses
     }
 
-    /// Connects to the first address that answers; on failure, the errno squid reports.
-    async fn connect(&self, addrs: &[IpAddr], port: u16) -> Result<TcpStream, u32> {
-        let mut errno = 110;
+    /// Connects to the first address that answers; on failure, the errno squid reports for
+    /// the last address tried.
+    async fn connect(&self, addrs: &[IpAddr], port: u16) -> Result<TcpStream, Refusal> {
+        let mut failure = Refusal::CannotResolve;
         for ip in addrs {
             match self
                 .options
@@ -686,7 +723,7 @@ impl Ctx {
             {
                 Ok((stream, _)) => return Ok(stream),
                 Err(e) => {
-                    errno = match e.kind {
+                    let errno = match e.kind {
                         FailKind::Refused => 111,
                         FailKind::Timeout => 110,
                         FailKind::Guard => {
@@ -695,11 +732,12 @@ impl Ctx {
                         }
                         FailKind::Unreachable => 113,
                         _ => 110,
-                    }
+                    };
+                    failure = Refusal::ConnectFailed(errno, *ip);
                 }
             }
         }
-        Err(errno)
+        Err(failure)
     }
 }
 
@@ -726,7 +764,7 @@ async fn serve(ctx: Arc<Ctx>, mut client: TcpStream) {
                 if client.write_all(&answer).await.is_err() {
                     return;
                 }
-                if ctx.options.flavor == Flavor::Tinyproxy || refusal == Refusal::BadRequest {
+                if Ctx::ends_connection(refusal, ctx.options.flavor) {
                     let _ = client.shutdown().await;
                     return;
                 }
@@ -777,10 +815,7 @@ async fn decide(ctx: &Ctx, req: &RequestHead) -> Result<(TcpStream, String), Ref
     if addrs.is_empty() {
         return Err(Refusal::CannotResolve);
     }
-    let stream = ctx
-        .connect(&addrs, port)
-        .await
-        .map_err(Refusal::ConnectFailed)?;
+    let stream = ctx.connect(&addrs, port).await?;
     Ok((stream, host))
 }
 
@@ -1088,15 +1123,26 @@ mod tests {
         let o = ask(&p, None, "nowhere.api.azureml.ms").await;
         assert_eq!(o.status_line, "HTTP/1.1 500 Internal Server Error");
         assert_eq!(o.squid_error.as_deref(), Some("ERR_CANNOT_FORWARD 0"));
+        // As squid 5.7: forwarding failures carry no Via.
+        assert_eq!(o.via, None);
         let o = ask(&p, None, "refusing.api.azureml.ms").await;
         assert_eq!(o.status_line, "HTTP/1.1 503 Service Unavailable");
         assert_eq!(o.squid_error.as_deref(), Some("ERR_CONNECT_FAIL 111"));
+        assert_eq!(o.via, None);
+        // ... and the connection ends after the page.
+        let mut s = TcpStream::connect(p.local_addr()).await.unwrap();
+        s.write_all(b"CONNECT refusing.api.azureml.ms:443 HTTP/1.1\r\n\r\n")
+            .await
+            .unwrap();
+        let a = read_answer(&mut s).await;
+        assert!(a.contains("X-Squid-Error: ERR_CONNECT_FAIL 111"), "{a}");
+        assert_eq!(s.read(&mut [0u8; 16]).await.unwrap(), 0);
         // A public address with no --connect-to rule: the guard keeps it on the machine.
         let o = ask(&p, None, "unmapped.api.azureml.ms").await;
         assert_eq!(o.status, 503);
         assert_eq!(p.counters().guard_refusals.load(Ordering::Relaxed), 1);
-        assert_eq!(p.connects(), 3);
-        assert_eq!(p.statuses(), BTreeMap::from([(500, 1), (503, 2)]));
+        assert_eq!(p.connects(), 4);
+        assert_eq!(p.statuses(), BTreeMap::from([(500, 1), (503, 3)]));
     }
 
     #[tokio::test]
