@@ -4,6 +4,8 @@
 
 pub mod dns_server;
 pub mod doh_server;
+pub mod https_server;
+pub mod proxy_server;
 pub mod scenarios;
 pub mod tls;
 pub mod world;

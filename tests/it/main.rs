@@ -5,6 +5,7 @@
 mod cli;
 mod getaddrinfo;
 mod interop;
+mod interop_proxy;
 mod lab_scenarios;
 mod rules;
 mod support;
