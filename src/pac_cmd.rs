@@ -121,11 +121,41 @@ impl PacHost for CliHost {
     }
 }
 
-/// This machine's UTC offset now, in seconds (0 when it cannot be determined).
+/// This machine's UTC offset at `at`, in seconds: from the `time` crate, else (it refuses in
+/// multi-threaded processes on some systems) from the `date` tool, else 0 (UTC).
 fn local_offset_seconds(at: time::OffsetDateTime) -> i32 {
-    time::UtcOffset::local_offset_at(at)
-        .map(time::UtcOffset::whole_seconds)
-        .unwrap_or(0)
+    if let Ok(o) = time::UtcOffset::local_offset_at(at) {
+        return o.whole_seconds();
+    }
+    if cfg!(windows) {
+        return 0;
+    }
+    let secs = at.unix_timestamp().to_string();
+    let attempts: [&[&str]; 2] = [&["-d", &format!("@{secs}"), "+%z"], &["-r", &secs, "+%z"]];
+    for args in attempts {
+        if let Ok(out) = std::process::Command::new("date").args(args).output()
+            && out.status.success()
+            && let Some(v) = parse_z_offset(String::from_utf8_lossy(&out.stdout).trim())
+        {
+            return v;
+        }
+    }
+    0
+}
+
+/// Parses `+HHMM` / `-HHMM` (as printed by `date +%z`) into seconds.
+fn parse_z_offset(s: &str) -> Option<i32> {
+    let (sign, digits) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let h: i32 = digits[..2].parse().ok()?;
+    let m: i32 = digits[2..].parse().ok()?;
+    Some(sign * (h * 3600 + m * 60))
 }
 
 fn build_host(args: &PacArgs) -> Result<CliHost, PacCmdError> {
@@ -410,6 +440,15 @@ PROXY proxy.example.com:8080; PROXY backup.example.com:8080; DIRECT
             ..args
         };
         assert_eq!(run_to_string(&sat).unwrap(), "DIRECT\nDIRECT\n");
+    }
+
+    #[test]
+    fn parses_date_offsets() {
+        assert_eq!(parse_z_offset("+0530"), Some(19_800));
+        assert_eq!(parse_z_offset("-0100"), Some(-3600));
+        assert_eq!(parse_z_offset("+0000"), Some(0));
+        assert_eq!(parse_z_offset("UTC"), None);
+        assert_eq!(parse_z_offset("+05:30"), None);
     }
 
     #[test]

@@ -294,6 +294,61 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn fetches_over_https_with_an_extra_root() {
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca =
+            rcgen::CertifiedIssuer::self_signed(ca_params, rcgen::KeyPair::generate().unwrap())
+                .unwrap();
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+            .unwrap()
+            .signed_by(&leaf_key, &ca)
+            .unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der()).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![leaf.der().clone()], key)
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            for _ in 0..2 {
+                let (tcp, _) = listener.accept().await.unwrap();
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    continue;
+                };
+                let mut req = vec![0u8; 4096];
+                let _ = tls.read(&mut req).await;
+                let _ = tls
+                    .write_all(&response("200 OK", "", b"function FindProxyForURL(){}"))
+                    .await;
+                let _ = tls.shutdown().await;
+            }
+        });
+        let url = format!("https://{addr}/proxy.pac");
+        // Without the lab root the certificate is rejected...
+        let err = fetch_pac(&url, &FetchOptions::default()).await.unwrap_err();
+        assert!(err.to_string().contains("TLS"), "{err}");
+        // ...and with it the PAC is fetched.
+        let opts = FetchOptions {
+            extra_roots: vec![ca.der().clone()],
+            ..FetchOptions::default()
+        };
+        assert!(
+            fetch_pac(&url, &opts)
+                .await
+                .unwrap()
+                .contains("FindProxyForURL")
+        );
+    }
+
+    #[tokio::test]
     async fn limits_size_and_time() {
         let big = vec![b'/'; MAX_PAC_BYTES + 10];
         let base = serve(vec![response("200 OK", "", &big)]).await;
