@@ -94,6 +94,9 @@ pub struct DiagnoseArgs {
     /// (default: no proxy until proxy discovery decides).
     #[arg(long, value_name = "URL|none")]
     pub proxy: Option<String>,
+    /// PAC file or URL to evaluate instead of the machine's proxy settings.
+    #[arg(long, value_name = "FILE|URL")]
+    pub pac: Option<String>,
     /// Only check DNS: no TCP/TLS/HTTP connection attempts.
     #[arg(long)]
     pub no_connect: bool,

@@ -113,6 +113,8 @@ pub struct Config {
     pub ca_files: Vec<PathBuf>,
     /// `--proxy`: None = decide from the machine's settings; Some(None) = `none`; Some(Some(url)).
     pub proxy: Option<Option<String>>,
+    /// `--pac`: a PAC file or URL that replaces the machine's proxy settings.
+    pub pac: Option<String>,
     /// Run the connection checks (TCP, TLS, HTTP).
     pub connect: bool,
     /// Lab only: trust these CA files as "public roots" instead of webpki-roots (and trust only
@@ -164,6 +166,7 @@ struct FileConfig {
     #[serde(default, alias = "no_doh")]
     no_doh: bool,
     proxy: Option<String>,
+    pac: Option<String>,
     #[serde(default, alias = "no_connect")]
     no_connect: bool,
     #[serde(default, alias = "ca_files", alias = "ca-file")]
@@ -357,6 +360,7 @@ impl Config {
             read_host_dns: !a.no_host_dns,
             ca_files: pick_vec(a.ca_files, file.ca_files),
             proxy,
+            pac: pick(a.pac, file.pac),
             connect: !(a.no_connect || file.no_connect),
             lab_public_roots: None,
             connect_to,

@@ -3,6 +3,7 @@
 use crate::classify::classify;
 use crate::config::Config;
 use crate::findings::{self, dns::DnsFacts};
+use crate::host::proxy_settings::Route as SysRoute;
 use crate::host::{HostFacts, hosts_file};
 use crate::net::dialer::{ConnectTo, Dialer};
 use crate::net::tls;
@@ -10,6 +11,7 @@ use crate::plan::{self, Ask, Plan};
 use crate::probe::answer::{DnsAnswer, DnsStatus};
 use crate::probe::connect::{self, Connection, Route, RouteReason};
 use crate::probe::doh::{DohClient, DohEndpoint};
+use crate::probe::pac::{PacReport, PacVerdict};
 use crate::probe::proxy::ProxyEndpoint;
 use crate::probe::tls::TrustStores;
 use crate::probe::{FailKind, Phase, ProbeError};
@@ -18,6 +20,7 @@ use crate::report::model::{
     HostInfo, Report, Resolution, ResolverRole, SCHEMA, ToolInfo, Verdict, WorkspaceInfo,
 };
 use crate::run::{self, Job};
+use pac::Directive;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -64,10 +67,10 @@ pub async fn diagnose(config: &Config, host: &HostFacts) -> Report {
         })
         .collect();
 
-    let connections = if config.connect {
-        connection_phase(config, &plan, &resolutions, &probes, deadline).await
+    let (pac, connections) = if config.connect {
+        connection_phase(config, host, &plan, &resolutions, &probes, deadline).await
     } else {
-        Vec::new()
+        (None, Vec::new())
     };
 
     let hosts_path = config
@@ -84,6 +87,9 @@ pub async fn diagnose(config: &Config, host: &HostFacts) -> Report {
         hosts: &hosts,
         hosts_path: Some(&hosts_path),
     });
+    if let Some(p) = &pac {
+        findings.extend(findings::pac::evaluate(p, &plan.targets));
+    }
     findings.extend(findings::connect::evaluate(
         &findings,
         &resolvers,
@@ -119,121 +125,10 @@ pub async fn diagnose(config: &Config, host: &HostFacts) -> Report {
         targets: plan.targets,
         resolvers,
         resolutions,
+        pac,
         connections,
         findings,
     }
-}
-
-/// Phase two: connect along each target's route, under the same overall deadline.
-async fn connection_phase(
-    config: &Config,
-    plan: &Plan,
-    resolutions: &[Resolution],
-    probes: &Probes,
-    deadline: tokio::time::Instant,
-) -> Vec<Connection> {
-    let stores = match &config.lab_public_roots {
-        Some(public) => TrustStores::from_ca_files(&config.ca_files, public),
-        None => TrustStores::for_machine(&config.ca_files),
-    };
-    let stores = match stores {
-        Ok(s) => Arc::new(s),
-        Err(_) => return Vec::new(),
-    };
-    let proxy = match &config.proxy {
-        Some(Some(url)) => ProxyEndpoint::parse(url).ok(),
-        _ => None,
-    };
-    let mut specs: Vec<(String, Route, RouteReason)> = Vec::new();
-    for t in &plan.targets {
-        if let Some(ep) = &proxy {
-            specs.push((
-                t.fqdn.clone(),
-                Route::Proxy {
-                    proxy: ep.display(),
-                },
-                RouteReason {
-                    source: "flag".into(),
-                    detail: Some("--proxy".into()),
-                },
-            ));
-            continue;
-        }
-        // Direct: every address any resolver returned, system resolver's first.
-        let mut seen: Vec<std::net::IpAddr> = Vec::new();
-        let mut ordered: Vec<&Resolution> =
-            resolutions.iter().filter(|r| r.fqdn == t.fqdn).collect();
-        ordered.sort_by_key(|r| r.resolver.role != ResolverRole::System);
-        for r in ordered {
-            for a in &r.addresses {
-                if !seen.contains(a) {
-                    seen.push(*a);
-                    specs.push((
-                        t.fqdn.clone(),
-                        Route::Direct {
-                            address: *a,
-                            resolver: r.resolver.label.clone(),
-                        },
-                        RouteReason {
-                            source: if config.proxy.is_some() {
-                                "flag".into()
-                            } else {
-                                "none".into()
-                            },
-                            detail: config.proxy.as_ref().map(|_| "--proxy none".to_string()),
-                        },
-                    ));
-                }
-            }
-        }
-    }
-    let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
-    let per_probe = remaining
-        .saturating_sub(MARGIN)
-        .max(Duration::from_millis(1));
-    let jobs: Vec<Job<Connection>> = specs
-        .iter()
-        .map(|(fqdn, route, reason)| -> Job<Connection> {
-            let dialer = probes.dialer.clone();
-            let stores = stores.clone();
-            let (fqdn, route, reason, ep) =
-                (fqdn.clone(), route.clone(), reason.clone(), proxy.clone());
-            Box::pin(async move {
-                connect::probe(
-                    &dialer,
-                    &stores,
-                    &fqdn,
-                    route,
-                    ep.as_ref(),
-                    reason,
-                    per_probe.min(CONNECT_PROBE_LIMIT),
-                )
-                .await
-            })
-        })
-        .collect();
-    let done = run::fan_out(jobs, deadline).await;
-    specs
-        .into_iter()
-        .zip(done)
-        .map(|((fqdn, route, reason), c)| {
-            c.unwrap_or_else(|| Connection {
-                fqdn,
-                route,
-                reason,
-                tcp_ms: None,
-                proxy: None,
-                tls: None,
-                http: None,
-                failure: Some(ProbeError::new(
-                    Phase::Connect,
-                    FailKind::Timeout,
-                    "overall deadline reached",
-                )),
-                elapsed_ms: 0,
-            })
-        })
-        .collect()
 }
 
 /// Inconclusive when no resolver the machine uses answered anything; problems when any error
@@ -352,4 +247,231 @@ fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+/// How one target's traffic leaves the machine, before probing.
+enum Decision {
+    Direct(RouteReason),
+    Proxy(ProxyEndpoint, RouteReason),
+}
+
+fn reason(source: &str, detail: impl Into<String>) -> RouteReason {
+    RouteReason {
+        source: source.into(),
+        detail: Some(detail.into()),
+    }
+}
+
+/// Maps the PAC's first directive to a decision (browsers fall back to DIRECT on failure).
+fn from_pac(v: Option<&PacVerdict>, source: &str) -> Decision {
+    match v.and_then(|v| v.first.clone().map(|d| (d, v))) {
+        Some((Directive::Proxy { host, port }, v)) => Decision::Proxy(
+            ProxyEndpoint {
+                host,
+                port,
+                credentials: None,
+            },
+            reason(
+                "pac",
+                format!(
+                    "{source} returned \"{}\"",
+                    v.result.clone().unwrap_or_default()
+                ),
+            ),
+        ),
+        Some((Directive::Direct, v)) => Decision::Direct(reason(
+            "pac",
+            format!(
+                "{source} returned \"{}\"",
+                v.result.clone().unwrap_or_default()
+            ),
+        )),
+        Some((other, _)) => Decision::Direct(reason(
+            "pac",
+            format!(
+                "{source} returned {other}: not probed (only HTTP proxies are), shown as DIRECT"
+            ),
+        )),
+        None => Decision::Direct(reason(
+            "pac",
+            format!("{source} failed: browsers fall back to DIRECT"),
+        )),
+    }
+}
+
+/// Phase two: decide each target's route (flag, --pac, then this machine's proxy settings),
+/// then connect along it, under the same overall deadline.
+async fn connection_phase(
+    config: &Config,
+    host: &HostFacts,
+    plan: &Plan,
+    resolutions: &[Resolution],
+    probes: &Probes,
+    deadline: tokio::time::Instant,
+) -> (Option<PacReport>, Vec<Connection>) {
+    let stores = match &config.lab_public_roots {
+        Some(public) => TrustStores::from_ca_files(&config.ca_files, public),
+        None => TrustStores::for_machine(&config.ca_files),
+    };
+    let Ok(stores) = stores.map(Arc::new) else {
+        return (None, Vec::new());
+    };
+    let left = || deadline.saturating_duration_since(tokio::time::Instant::now());
+
+    // The PAC to evaluate: --pac, or the one the system settings name.
+    let pac_source: Option<(String, String)> = match (&config.proxy, &config.pac, &host.proxy) {
+        (Some(_), _, _) => None,
+        (None, Some(p), _) => Some((p.clone(), "--pac".into())),
+        (None, None, Some(d)) => plan
+            .targets
+            .iter()
+            .find_map(|t| match d.route_for(&t.fqdn) {
+                SysRoute::Pac { url, source } => Some((url, source.to_string())),
+                SysRoute::Wpad { otherwise, .. } => match *otherwise {
+                    SysRoute::Pac { url, source } => Some((url, source.to_string())),
+                    _ => None,
+                },
+                _ => None,
+            }),
+        _ => None,
+    };
+    let pac = match &pac_source {
+        Some((src, by)) => Some(
+            crate::probe::pac::evaluate(
+                src,
+                by,
+                &plan.targets,
+                resolutions,
+                Vec::new(),
+                config.loopback_only,
+                left().min(Duration::from_secs(30)),
+            )
+            .await,
+        ),
+        None => None,
+    };
+    let verdict_for = |fqdn: &str| {
+        pac.as_ref()
+            .and_then(|p| p.verdicts.iter().find(|v| v.fqdn == fqdn))
+    };
+
+    let mut specs: Vec<(String, Route, RouteReason, Option<ProxyEndpoint>)> = Vec::new();
+    for t in &plan.targets {
+        let decision = match (&config.proxy, &config.pac, &host.proxy) {
+            (Some(Some(url)), _, _) => match ProxyEndpoint::parse(url) {
+                Ok(ep) => Decision::Proxy(ep, reason("flag", "--proxy")),
+                Err(_) => Decision::Direct(reason("flag", "--proxy is invalid")),
+            },
+            (Some(None), _, _) => Decision::Direct(reason("flag", "--proxy none")),
+            (None, Some(p), _) => from_pac(verdict_for(&t.fqdn), p),
+            (None, None, Some(d)) => match d.route_for(&t.fqdn) {
+                SysRoute::Direct { reason: why } => Decision::Direct(reason("system", why)),
+                SysRoute::Proxy { server, source } if server.scheme.starts_with("http") => {
+                    Decision::Proxy(
+                        ProxyEndpoint {
+                            host: server.host.clone(),
+                            port: server.port,
+                            credentials: None,
+                        },
+                        reason("system", source.to_string()),
+                    )
+                }
+                SysRoute::Proxy { server, source } => Decision::Direct(reason(
+                    "system",
+                    format!("{source} names a {} proxy: not probed", server.scheme),
+                )),
+                SysRoute::Pac { url, .. } => from_pac(verdict_for(&t.fqdn), &url),
+                SysRoute::Wpad { otherwise, .. } => match *otherwise {
+                    SysRoute::Pac { url, .. } => from_pac(verdict_for(&t.fqdn), &url),
+                    other => Decision::Direct(reason(
+                        "system",
+                        format!("WPAD auto-detection on (not probed); otherwise {other}"),
+                    )),
+                },
+            },
+            (None, None, None) => Decision::Direct(RouteReason {
+                source: "none".into(),
+                detail: None,
+            }),
+        };
+        match decision {
+            Decision::Proxy(ep, why) => {
+                specs.push((
+                    t.fqdn.clone(),
+                    Route::Proxy {
+                        proxy: ep.display(),
+                    },
+                    why,
+                    Some(ep),
+                ));
+            }
+            Decision::Direct(why) => {
+                // Every address any resolver returned, the system resolver's first.
+                let mut seen: Vec<std::net::IpAddr> = Vec::new();
+                let mut ordered: Vec<&Resolution> =
+                    resolutions.iter().filter(|r| r.fqdn == t.fqdn).collect();
+                ordered.sort_by_key(|r| r.resolver.role != ResolverRole::System);
+                for r in ordered {
+                    for a in &r.addresses {
+                        if !seen.contains(a) {
+                            seen.push(*a);
+                            specs.push((
+                                t.fqdn.clone(),
+                                Route::Direct {
+                                    address: *a,
+                                    resolver: r.resolver.label.clone(),
+                                },
+                                why.clone(),
+                                None,
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let per_probe = left().saturating_sub(MARGIN).max(Duration::from_millis(1));
+    let jobs: Vec<Job<Connection>> = specs
+        .iter()
+        .map(|(fqdn, route, why, ep)| -> Job<Connection> {
+            let dialer = probes.dialer.clone();
+            let stores = stores.clone();
+            let (fqdn, route, why, ep) = (fqdn.clone(), route.clone(), why.clone(), ep.clone());
+            Box::pin(async move {
+                connect::probe(
+                    &dialer,
+                    &stores,
+                    &fqdn,
+                    route,
+                    ep.as_ref(),
+                    why,
+                    per_probe.min(CONNECT_PROBE_LIMIT),
+                )
+                .await
+            })
+        })
+        .collect();
+    let done = run::fan_out(jobs, deadline).await;
+    let connections = specs
+        .into_iter()
+        .zip(done)
+        .map(|((fqdn, route, why, _), c)| {
+            c.unwrap_or_else(|| Connection {
+                fqdn,
+                route,
+                reason: why,
+                tcp_ms: None,
+                proxy: None,
+                tls: None,
+                http: None,
+                failure: Some(ProbeError::new(
+                    Phase::Connect,
+                    FailKind::Timeout,
+                    "overall deadline reached",
+                )),
+                elapsed_ms: 0,
+            })
+        })
+        .collect();
+    (pac, connections)
 }

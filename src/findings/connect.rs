@@ -89,7 +89,7 @@ pub fn evaluate(
                 {
                     add(
                         Cause::Unreachable,
-                        address.to_string(),
+                        String::new(),
                         &c.fqdn,
                         format!(
                             "{}: TCP to {address}:443 failed ({:?}: {})",
@@ -170,8 +170,34 @@ pub fn evaluate(
     }
     groups
         .into_iter()
-        .map(|((cause, subject), g)| render(cause, &subject, g))
+        .map(|((cause, subject), g)| {
+            // Unreachable private endpoints are one root cause (no path to the VNet): one
+            // finding naming every address.
+            let subject = if cause == Cause::Unreachable {
+                unreachable_addresses(connections, &g).join(", ")
+            } else {
+                subject
+            };
+            render(cause, &subject, g)
+        })
         .collect()
+}
+
+fn unreachable_addresses(connections: &[Connection], g: &Group) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in connections {
+        if let Route::Direct { address, .. } = &c.route
+            && g.names.contains(&c.fqdn)
+            && c.failure
+                .as_ref()
+                .is_some_and(|f| f.phase == Phase::Connect)
+            && is_private(*address)
+            && !out.contains(&address.to_string())
+        {
+            out.push(address.to_string());
+        }
+    }
+    out
 }
 
 fn render(cause: Cause, subject: &str, g: Group) -> Finding {
@@ -181,13 +207,13 @@ fn render(cause: Cause, subject: &str, g: Group) -> Finding {
             "connect.unreachable",
             Severity::Error,
             Section::ConnectionMethod,
-            format!("The private endpoint {subject} cannot be reached on port 443"),
+            format!("The private endpoint ({subject}) cannot be reached on port 443"),
             "DNS is right, but this machine has no network path to the private endpoint: the VPN is \
              down, does not route the virtual network's address space, or a firewall blocks it."
                 .into(),
             vec![
                 "Connect the VPN (Azure VPN Client / your corporate VPN) and run pe-doctor again.".into(),
-                format!("Check that {subject} is routed through the VPN (`route print` / `ip route get {subject}` / `route -n get {subject}`)."),
+                format!("Check that {subject} is routed through the VPN (`route print` on Windows, `ip route get <address>` on Linux, `route -n get <address>` on macOS)."),
                 "If you are on-premises: ask the network team whether the ExpressRoute / site-to-site \
                  VPN routes the VNet's prefixes and whether a firewall or NSG blocks TCP 443."
                     .into(),

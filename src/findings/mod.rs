@@ -3,6 +3,7 @@
 
 pub mod connect;
 pub mod dns;
+pub mod pac;
 
 use serde::Serialize;
 

@@ -37,6 +37,8 @@ pub struct HostFacts {
     pub hosts_file: Option<std::path::PathBuf>,
     /// Notes from collectors (what could not be read, and why).
     pub notes: Vec<String>,
+    /// Proxy settings (None: not collected).
+    pub proxy: Option<proxy_settings::ProxyDiscovery>,
 }
 
 impl HostFacts {
@@ -57,6 +59,11 @@ pub fn collect(config: &crate::config::Config) -> HostFacts {
         facts.dns_servers = configured_servers(&cfg);
         facts.search_domains = cfg.search;
         facts.notes.extend(cfg.notes);
+    }
+    if config.proxy.is_none() && config.pac.is_none() && !config.loopback_only {
+        facts.proxy = Some(proxy_settings::collect(
+            &proxy_settings::Overrides::default(),
+        ));
     }
     facts
 }

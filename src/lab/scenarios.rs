@@ -5,6 +5,7 @@ use super::dns_server::{LabDnsServer, ServerOptions, View};
 use super::world;
 use crate::cli::Format;
 use crate::config::{Config, SystemResolver};
+use crate::host::proxy_settings::{ProxyDiscovery, ProxyServer, ProxySettings, ProxySource};
 use crate::host::{ConfiguredServer, HostFacts};
 use crate::report::model::Report;
 use std::net::{IpAddr, Ipv4Addr};
@@ -66,6 +67,36 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         summary: "a hosts-file entry pins the workspace name to the endpoint's old private IP",
         expected_ids: &["dns.wrong-private-ip"],
     },
+    ScenarioInfo {
+        name: "pac-sends-to-proxy",
+        summary: "the PAC file sends the workspace names to the corporate proxy (which still works)",
+        expected_ids: &["pac.not-direct"],
+    },
+    ScenarioInfo {
+        name: "proxy-denies-instances",
+        summary: "the system proxy allows the API zone but denies *.instances.azureml.ms",
+        expected_ids: &["proxy.denied"],
+    },
+    ScenarioInfo {
+        name: "proxy-auth-required",
+        summary: "the system proxy wants credentials (407, Negotiate and Basic)",
+        expected_ids: &["proxy.auth-required"],
+    },
+    ScenarioInfo {
+        name: "proxy-resolves-public",
+        summary: "the proxy resolves the public address; the public endpoint answers 403 (private link)",
+        expected_ids: &["connect.public-endpoint-forbidden"],
+    },
+    ScenarioInfo {
+        name: "tls-inspection",
+        summary: "the proxy decrypts TLS with a corporate CA the machine trusts",
+        expected_ids: &["connect.tls-intercepted"],
+    },
+    ScenarioInfo {
+        name: "private-ip-unreachable",
+        summary: "DNS is right but nothing answers on the private endpoint's IP (VPN down)",
+        expected_ids: &["connect.unreachable"],
+    },
 ];
 
 /// Looks a scenario up by name.
@@ -106,6 +137,10 @@ pub struct LabRun {
     pub system_view: View,
     /// DoH front-ends, kept alive.
     pub doh: Vec<super::doh_server::DohServer>,
+    /// HTTPS endpoints (private and public), kept alive.
+    pub endpoints: Vec<super::https_server::HttpsServer>,
+    /// The corporate proxy, when the scenario has one.
+    pub proxy: Option<super::proxy_server::ProxyServer>,
 }
 
 impl LabRun {
@@ -114,6 +149,9 @@ impl LabRun {
         crate::diagnose::diagnose(&self.config, &self.host).await
     }
 }
+
+/// Host name of the lab's corporate proxy.
+pub const PROXY_HOST: &str = "proxy.corp.lab.test";
 
 /// Host name of the lab's public DoH resolver.
 pub const DOH_HOST: &str = "doh.public.lab.test";
@@ -157,7 +195,14 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
     let system: std::net::SocketAddr;
     let system_view: View;
     match info.name {
-        "healthy" | "doh-leak" => {
+        "healthy"
+        | "doh-leak"
+        | "pac-sends-to-proxy"
+        | "proxy-denies-instances"
+        | "proxy-auth-required"
+        | "proxy-resolves-public"
+        | "tls-inspection"
+        | "private-ip-unreachable" => {
             let corp = server(&private, lat).await?;
             system = corp.addr();
             system_view = private.clone();
@@ -268,6 +313,138 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
         doh_servers.push(front);
     }
 
+    // TLS endpoints: the private endpoint (10.0.0.x) and the public one (20.x/40.x), reached
+    // through --connect-to rules like a user's; unreachable addresses map to a closed port.
+    let public_ca = Arc::new(
+        super::tls::LabCa::new("pe-doctor lab public root CA").map_err(std::io::Error::other)?,
+    );
+    let public_ca_path = dir.path().join("public-roots.pem");
+    std::fs::write(&public_ca_path, public_ca.ca_pem())?;
+    ca_files.push(public_ca_path.clone());
+    let mut names: Vec<&str> = targets.iter().map(|t| t.fqdn.as_str()).collect();
+    names.sort_unstable();
+    let leaf = public_ca.issue(&names).map_err(std::io::Error::other)?;
+    let tls =
+        super::tls::LabCa::server_config(leaf, &[b"http/1.1"]).map_err(std::io::Error::other)?;
+    let private_ep = super::https_server::spawn(
+        tokio::net::TcpListener::bind((LOCALHOST, 0)).await?,
+        tls.clone(),
+        super::https_server::EndpointBehavior::PrivateOk,
+        lat,
+    )
+    .await?;
+    let public_ep = super::https_server::spawn(
+        tokio::net::TcpListener::bind((LOCALHOST, 0)).await?,
+        tls,
+        super::https_server::EndpointBehavior::PrivateLinkDenied { service: "aml" },
+        lat,
+    )
+    .await?;
+    let closed = {
+        let l = std::net::TcpListener::bind((LOCALHOST, 0))?;
+        l.local_addr()?.port()
+    };
+    let private_port = if info.name == "private-ip-unreachable" {
+        closed
+    } else {
+        private_ep.local_addr().port()
+    };
+    for ip in [world::PE_IP, world::PE_NOTEBOOKS_IP] {
+        connect_to.push(format!(
+            "{}:443=127.0.0.1:{private_port}",
+            Ipv4Addr::from(ip)
+        ));
+    }
+    connect_to.push(format!(
+        "{}:443=127.0.0.1:{closed}",
+        Ipv4Addr::from(world::STALE_IP)
+    ));
+    for ip in world::PUBLIC_IPS {
+        connect_to.push(format!(
+            "{}:443=127.0.0.1:{}",
+            Ipv4Addr::from(ip),
+            public_ep.local_addr().port()
+        ));
+    }
+
+    // The corporate proxy (squid-like), reached by name, resolving with its own DNS.
+    let mut proxy = None;
+    let mut pac = None;
+    let proxy_scenario = matches!(
+        info.name,
+        "pac-sends-to-proxy"
+            | "proxy-denies-instances"
+            | "proxy-auth-required"
+            | "proxy-resolves-public"
+            | "tls-inspection"
+    );
+    if proxy_scenario {
+        use super::proxy_server::{Acl, Inspection, ProxyAuth, ProxyOptions};
+        let proxy_dns = if info.name == "proxy-resolves-public" {
+            server(&public, lat).await?
+        } else {
+            server(&private, lat).await?
+        };
+        let rules = connect_to.iter().filter_map(|r| r.parse().ok()).collect();
+        let dialer = Arc::new(crate::net::dialer::Dialer::new(rules, true));
+        let mut opts = ProxyOptions::squid(proxy_dns.addr(), dialer);
+        opts.latency = lat;
+        match info.name {
+            "proxy-denies-instances" => {
+                opts.acl = Acl::allow_only(&[".api.azureml.ms", ".notebooks.azure.net"]);
+            }
+            "proxy-auth-required" => {
+                let mut auth = ProxyAuth::basic("svc-ml", "not-given", "Contoso proxy");
+                auth.negotiate = true;
+                opts.auth = Some(auth);
+            }
+            "tls-inspection" => {
+                let corp = Arc::new(
+                    super::tls::LabCa::new("Contoso Corporate Inspection CA")
+                        .map_err(std::io::Error::other)?,
+                );
+                let corp_path = dir.path().join("corporate-ca.pem");
+                std::fs::write(&corp_path, corp.ca_pem())?;
+                ca_files.push(corp_path);
+                let inspection = Inspection::new(corp, std::slice::from_ref(public_ca.ca_der()))
+                    .map_err(std::io::Error::other)?;
+                opts.inspect = Some(Arc::new(inspection));
+            }
+            _ => {}
+        }
+        let listener = tokio::net::TcpListener::bind((LOCALHOST, 0)).await?;
+        let p = super::proxy_server::spawn(listener, opts).await?;
+        connect_to.push(format!(
+            "{PROXY_HOST}:3128=127.0.0.1:{}",
+            p.local_addr().port()
+        ));
+        if info.name == "pac-sends-to-proxy" {
+            let pac_path = dir.path().join("proxy.pac");
+            std::fs::write(
+                &pac_path,
+                format!(
+                    "function FindProxyForURL(url, host) {{\n  if (isPlainHostName(host) || dnsDomainIs(host, \".corp.lab.test\"))\n    return \"DIRECT\";\n  return \"PROXY {PROXY_HOST}:3128; DIRECT\";\n}}\n"
+                ),
+            )?;
+            pac = Some(pac_path.display().to_string());
+        } else {
+            let mut settings = ProxySettings::new(ProxySource::WinInet);
+            settings.https = Some(ProxyServer {
+                scheme: "http".into(),
+                host: PROXY_HOST.into(),
+                port: 3128,
+                credentials: false,
+            });
+            settings.http = settings.https.clone();
+            host.proxy = Some(ProxyDiscovery {
+                sources: vec![settings],
+                notes: Vec::new(),
+            });
+        }
+        servers.push(proxy_dns);
+        proxy = Some(p);
+    }
+
     let config = Config {
         workspace: Some(world::workspace()),
         targets,
@@ -278,8 +455,9 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
         read_host_dns: true,
         ca_files,
         proxy: None,
+        pac,
         connect: true,
-        lab_public_roots: None,
+        lab_public_roots: Some(vec![public_ca_path]),
         connect_to,
         hosts_file: Some(hosts_path),
         timeout: opts.timeout,
@@ -295,5 +473,7 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
         dir,
         system_view,
         doh: doh_servers,
+        endpoints: vec![private_ep, public_ep],
+        proxy,
     })
 }

@@ -20,6 +20,8 @@ pub const INSTANCE: &str = "ci-one";
 pub const PE_IP: [u8; 4] = [10, 0, 0, 4];
 /// The private endpoint's IP for the notebooks name.
 pub const PE_NOTEBOOKS_IP: [u8; 4] = [10, 0, 0, 5];
+/// The public front ends' addresses.
+pub const PUBLIC_IPS: [[u8; 4]; 3] = [[20, 41, 5, 7], [20, 41, 5, 8], [40, 70, 1, 9]];
 /// A private IP the endpoint had before it was recreated.
 pub const STALE_IP: [u8; 4] = [10, 0, 0, 99];
 

@@ -8,6 +8,7 @@ pub mod connect;
 pub mod dns;
 pub mod doh;
 pub mod http;
+pub mod pac;
 pub mod proxy;
 pub mod system;
 pub mod tls;

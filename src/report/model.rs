@@ -171,6 +171,9 @@ pub struct Report {
     pub resolvers: Vec<ResolverInfo>,
     /// One entry per (name, resolver).
     pub resolutions: Vec<Resolution>,
+    /// The PAC file's verdicts, when a PAC decides the route.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pac: Option<crate::probe::pac::PacReport>,
     /// Connection attempts (direct to each address, or through the proxy).
     pub connections: Vec<crate::probe::connect::Connection>,
     /// Findings, most severe first.

@@ -15,6 +15,7 @@ use crate::probe::ProbeError;
 use crate::probe::answer::ChainRecord;
 use crate::probe::connect::{Connection, Route, RouteReason};
 use crate::probe::http::HttpOutcome;
+use crate::probe::pac::{PacReport, PacVerdict};
 use crate::probe::proxy::ConnectOutcome;
 use crate::probe::tls::TlsOutcome;
 use crate::targets::Target;
@@ -317,6 +318,7 @@ pub fn for_each_string(report: &mut Report, f: &mut dyn FnMut(&mut String)) {
         targets,
         resolvers,
         resolutions,
+        pac,
         connections,
         findings,
     } = report;
@@ -337,11 +339,51 @@ pub fn for_each_string(report: &mut Report, f: &mut dyn FnMut(&mut String)) {
     for r in resolutions {
         resolution_strings(r, f);
     }
+    if let Some(p) = pac {
+        pac_strings(p, f);
+    }
     for c in connections {
         connection_strings(c, f);
     }
     for x in findings {
         finding_strings(x, f);
+    }
+}
+
+fn pac_strings(p: &mut PacReport, f: &mut dyn FnMut(&mut String)) {
+    let PacReport {
+        source,
+        configured_by,
+        load_error,
+        compile_error,
+        entry_point,
+        verdicts,
+    } = p;
+    f(source);
+    f(configured_by);
+    for s in [load_error, compile_error, entry_point]
+        .into_iter()
+        .flatten()
+    {
+        f(s);
+    }
+    for v in verdicts {
+        let PacVerdict {
+            fqdn,
+            url,
+            result,
+            directives,
+            bad_entries,
+            error,
+            first: _,
+        } = v;
+        f(fqdn);
+        f(url);
+        for s in [result, error].into_iter().flatten() {
+            f(s);
+        }
+        directives.iter_mut().for_each(&mut *f);
+        bad_entries.iter_mut().for_each(&mut *f);
     }
 }
 

@@ -131,3 +131,130 @@ async fn doh_leak_goes_through_a_real_doh_front_end() {
     assert_eq!(c.post.load(std::sync::atomic::Ordering::Relaxed), n);
     assert_eq!(c.h2.load(std::sync::atomic::Ordering::Relaxed), n);
 }
+
+async fn lab(name: &str) -> pe_doctor::report::model::Report {
+    let run = scenarios::setup(name, &LabOptions::default())
+        .await
+        .expect("setup");
+    run.diagnose().await
+}
+
+fn finding<'a>(
+    r: &'a pe_doctor::report::model::Report,
+    id: &str,
+) -> &'a pe_doctor::findings::Finding {
+    r.findings
+        .iter()
+        .find(|f| f.id == id)
+        .unwrap_or_else(|| panic!("no {id} in {:?}", r.findings))
+}
+
+#[tokio::test]
+async fn healthy_connects_directly_to_the_private_endpoint() {
+    let r = lab("healthy").await;
+    let ws = &r.targets[0].fqdn;
+    let c = r
+        .connections
+        .iter()
+        .find(|c| &c.fqdn == ws && matches!(c.route, pe_doctor::probe::connect::Route::Direct { address, .. } if address.to_string() == "10.0.0.4"))
+        .expect("direct connection to the private endpoint");
+    assert!(c.failure.is_none(), "{c:?}");
+    assert_eq!(c.http.as_ref().map(|h| h.status), Some(200));
+    let tls = c.tls.as_ref().unwrap();
+    assert!(tls.os_trusted && tls.public_trusted && !tls.intercepted());
+}
+
+#[tokio::test]
+async fn pac_sends_to_proxy_names_the_directive_and_suggests_a_snippet() {
+    let r = lab("pac-sends-to-proxy").await;
+    let f = finding(&r, "pac.not-direct");
+    assert!(
+        f.evidence
+            .iter()
+            .all(|e| e.contains("\"PROXY proxy.corp.lab.test:3128; DIRECT\"")),
+        "{:?}",
+        f.evidence
+    );
+    assert!(
+        f.remediation
+            .iter()
+            .any(|s| s.contains("dnsDomainIs(host, \".api.azureml.ms\")")
+                && s.contains("return \"DIRECT\""))
+    );
+    // The proxy works here (it resolves privately): every connection went through it and got 200.
+    assert!(
+        r.connections
+            .iter()
+            .all(|c| c.reason.source == "pac" && c.proxy.as_ref().map(|p| p.status) == Some(200))
+    );
+}
+
+#[tokio::test]
+async fn proxy_denies_instances_only() {
+    let r = lab("proxy-denies-instances").await;
+    let f = finding(&r, "proxy.denied");
+    assert!(
+        f.evidence.iter().all(|e| e.contains(".instances.")
+            && e.contains("403")
+            && e.contains("X-Squid-Error: ERR_ACCESS_DENIED 0")
+            && e.contains("Via: 1.1 lab-proxy (squid/5.7)")),
+        "{:?}",
+        f.evidence
+    );
+    let api_ok = r.connections.iter().any(|c| {
+        c.fqdn.contains(".workspace.") && c.http.as_ref().is_some_and(|h| h.status == 200)
+    });
+    assert!(api_ok, "the API zone is allowed");
+    assert!(r.connections.iter().all(|c| c.reason.source == "system"));
+}
+
+#[tokio::test]
+async fn proxy_auth_records_every_scheme() {
+    let r = lab("proxy-auth-required").await;
+    let f = finding(&r, "proxy.auth-required");
+    assert!(f.evidence[0].contains("407"), "{}", f.evidence[0]);
+    assert!(f.evidence[0].contains("Proxy-Authenticate: Negotiate"));
+    assert!(f.evidence[0].contains("Proxy-Authenticate: Basic realm=\"Contoso proxy\""));
+}
+
+#[tokio::test]
+async fn proxy_resolving_public_meets_the_private_link_403() {
+    let r = lab("proxy-resolves-public").await;
+    let f = finding(&r, "connect.public-endpoint-forbidden");
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains("HTTP 403") && e.contains("aml private-link denial")),
+        "{:?}",
+        f.evidence
+    );
+}
+
+#[tokio::test]
+async fn tls_inspection_names_the_issuer() {
+    let r = lab("tls-inspection").await;
+    let f = finding(&r, "connect.tls-intercepted");
+    assert!(
+        f.subject.contains("Contoso Corporate Inspection CA"),
+        "{}",
+        f.subject
+    );
+    assert!(f.evidence[0].contains("SHA-256"));
+    assert_eq!(
+        r.verdict,
+        Verdict::Healthy,
+        "a warning: the traffic still works"
+    );
+}
+
+#[tokio::test]
+async fn unreachable_private_endpoint_is_one_finding() {
+    let r = lab("private-ip-unreachable").await;
+    let f = finding(&r, "connect.unreachable");
+    assert_eq!(f.subject, "10.0.0.4, 10.0.0.5");
+    assert!(
+        f.evidence.iter().all(|e| e.contains("Refused")),
+        "{:?}",
+        f.evidence
+    );
+}

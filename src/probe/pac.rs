@@ -1,0 +1,216 @@
+//! The machine's PAC file in the diagnosis: load it (file or URL, never through a proxy),
+//! compile it once, and evaluate it for every target URL with the DNS answers the system
+//! resolver gave, so `dnsResolve`/`isInNet` in the script see what the browser would see.
+
+use crate::report::model::{Resolution, ResolverRole};
+use crate::targets::Target;
+use pac::{Directive, PacHost, PacOptions, PacScript};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What the PAC said for one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PacVerdict {
+    /// Target name.
+    pub fqdn: String,
+    /// URL handed to FindProxyForURL.
+    pub url: String,
+    /// The string the script returned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    /// Parsed directives, in order.
+    pub directives: Vec<String>,
+    /// Entries that did not parse.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bad_entries: Vec<String>,
+    /// Evaluation error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The first directive a browser tries.
+    #[serde(skip)]
+    pub first: Option<Directive>,
+}
+
+/// The PAC part of the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PacReport {
+    /// Where the PAC came from (file path or URL) and who configured it.
+    pub source: String,
+    /// `--pac`, `WinINET`, `scutil`...
+    pub configured_by: String,
+    /// Load or compile failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_error: Option<String>,
+    /// Compile failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compile_error: Option<String>,
+    /// Entry point used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry_point: Option<String>,
+    /// One verdict per target.
+    pub verdicts: Vec<PacVerdict>,
+}
+
+/// DNS for the script from the diagnosis's own answers; the real clock and time zone.
+#[derive(Debug)]
+struct DiagnosisHost {
+    names: HashMap<String, Vec<IpAddr>>,
+    my: Vec<IpAddr>,
+}
+
+impl PacHost for DiagnosisHost {
+    fn resolve_v4(&self, host: &str) -> Vec<Ipv4Addr> {
+        self.resolve_all(host)
+            .into_iter()
+            .filter_map(|a| match a {
+                IpAddr::V4(v4) => Some(v4),
+                IpAddr::V6(_) => None,
+            })
+            .collect()
+    }
+    fn resolve_all(&self, host: &str) -> Vec<IpAddr> {
+        let key = host.trim_end_matches('.').to_ascii_lowercase();
+        if let Ok(ip) = key.parse::<IpAddr>() {
+            return vec![ip];
+        }
+        self.names.get(&key).cloned().unwrap_or_default()
+    }
+    fn my_addresses(&self) -> Vec<IpAddr> {
+        self.my.clone()
+    }
+    fn now_utc_millis(&self) -> i64 {
+        (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+    }
+    fn local_offset_seconds(&self, utc_seconds: i64) -> i32 {
+        time::OffsetDateTime::from_unix_timestamp(utc_seconds)
+            .ok()
+            .and_then(|t| time::UtcOffset::local_offset_at(t).ok())
+            .map_or(0, |o| o.whole_seconds())
+    }
+}
+
+fn is_loopback_url(url: &str) -> bool {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_string())
+        })
+        .and_then(|h| h.parse::<IpAddr>().ok())
+        .is_some_and(|ip| ip.is_loopback())
+}
+
+/// Loads the PAC text from a file or URL.
+pub async fn load(source: &str, loopback_only: bool, timeout: Duration) -> Result<String, String> {
+    if source.starts_with("http://") || source.starts_with("https://") {
+        if loopback_only && !is_loopback_url(source) {
+            return Err(format!(
+                "{source}: not a loopback address: refused in lab/test mode"
+            ));
+        }
+        let opts = crate::pac_fetch::FetchOptions {
+            timeout,
+            ..crate::pac_fetch::FetchOptions::default()
+        };
+        crate::pac_fetch::fetch_pac(source, &opts)
+            .await
+            .map_err(|e| e.to_string())
+    } else {
+        let path = source.strip_prefix("file://").unwrap_or(source).to_string();
+        tokio::task::spawn_blocking(move || pac::load::load_file(std::path::Path::new(&path)))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Loads, compiles and evaluates the PAC for every target.
+pub async fn evaluate(
+    source: &str,
+    configured_by: &str,
+    targets: &[Target],
+    resolutions: &[Resolution],
+    my_addresses: Vec<IpAddr>,
+    loopback_only: bool,
+    timeout: Duration,
+) -> PacReport {
+    let mut report = PacReport {
+        source: source.to_string(),
+        configured_by: configured_by.to_string(),
+        load_error: None,
+        compile_error: None,
+        entry_point: None,
+        verdicts: Vec::new(),
+    };
+    let text = match load(source, loopback_only, timeout).await {
+        Ok(t) => t,
+        Err(e) => {
+            report.load_error = Some(e);
+            return report;
+        }
+    };
+    let mut names: HashMap<String, Vec<IpAddr>> = HashMap::new();
+    for r in resolutions
+        .iter()
+        .filter(|r| r.resolver.role == ResolverRole::System)
+    {
+        names.insert(r.fqdn.clone(), r.addresses.clone());
+    }
+    let host = Arc::new(DiagnosisHost {
+        names,
+        my: my_addresses,
+    });
+    let fqdns: Vec<String> = targets.iter().map(|t| t.fqdn.clone()).collect();
+    let per_call = timeout.min(Duration::from_secs(5));
+    let joined = tokio::task::spawn_blocking(move || {
+        let options = PacOptions {
+            host,
+            timeout: per_call,
+            ..PacOptions::default()
+        };
+        let script = PacScript::compile(&text, options).map_err(|e| e.to_string())?;
+        let verdicts: Vec<PacVerdict> = fqdns
+            .iter()
+            .map(|fqdn| {
+                let url = format!("https://{fqdn}/");
+                match script.find_proxy(&url, fqdn) {
+                    Ok(r) => {
+                        let eff = r.effective_directives();
+                        PacVerdict {
+                            fqdn: fqdn.clone(),
+                            url,
+                            result: Some(r.raw.clone()),
+                            directives: eff.iter().map(ToString::to_string).collect(),
+                            bad_entries: r.bad_entries.clone(),
+                            error: None,
+                            first: eff.first().cloned(),
+                        }
+                    }
+                    Err(e) => PacVerdict {
+                        fqdn: fqdn.clone(),
+                        url,
+                        result: None,
+                        directives: Vec::new(),
+                        bad_entries: Vec::new(),
+                        error: Some(e.to_string()),
+                        first: None,
+                    },
+                }
+            })
+            .collect();
+        Ok::<_, String>((verdicts, script.has_find_proxy_for_url_ex()))
+    })
+    .await;
+    match joined {
+        Ok(Ok((verdicts, _))) => {
+            report.entry_point = Some("FindProxyForURL".into());
+            report.verdicts = verdicts;
+        }
+        Ok(Err(e)) => report.compile_error = Some(e),
+        Err(e) => report.compile_error = Some(format!("PAC evaluation thread failed: {e}")),
+    }
+    report
+}
