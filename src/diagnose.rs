@@ -87,6 +87,11 @@ pub async fn diagnose(config: &Config, host: &HostFacts) -> Report {
         hosts: &hosts,
         hosts_path: Some(&hosts_path),
     });
+    findings.extend(findings::browser::evaluate(
+        &host.browsers,
+        &plan.targets,
+        &resolutions,
+    ));
     if let Some(p) = &pac {
         findings.extend(findings::pac::evaluate(p, &plan.targets));
     }
@@ -125,6 +130,7 @@ pub async fn diagnose(config: &Config, host: &HostFacts) -> Report {
         targets: plan.targets,
         resolvers,
         resolutions,
+        browsers: host.browsers.clone(),
         pac,
         connections,
         findings,

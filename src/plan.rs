@@ -134,6 +134,34 @@ pub fn plan(config: &Config, host: &HostFacts) -> Plan {
             ask: Ask::Doh(d.url.clone()),
         });
     }
+    // The DoH servers browsers on this machine use: asked too, as `browser-doh`.
+    for b in crate::host::browsers::doh_resolvers(&host.browsers) {
+        if let Some(existing) = resolvers
+            .iter_mut()
+            .find(|r| r.ask == Ask::Doh(b.url.clone()))
+        {
+            existing.info.role = ResolverRole::BrowserDoh;
+            existing.info.source = Some(format!("used by {}", b.label));
+            continue;
+        }
+        let host_part = b
+            .url
+            .trim_start_matches("https://")
+            .split(['/', ':', '{', '?'])
+            .next()
+            .unwrap_or("doh")
+            .to_string();
+        resolvers.push(PlannedResolver {
+            info: ResolverInfo {
+                label: format!("browser-doh:{host_part}"),
+                role: ResolverRole::BrowserDoh,
+                transport: Transport::Doh,
+                address: b.url.clone(),
+                source: Some(format!("used by {}", b.label)),
+            },
+            ask: Ask::Doh(b.url),
+        });
+    }
     Plan {
         targets: config.targets.clone(),
         resolvers,

@@ -1,6 +1,7 @@
 //! Rules: diagnosis results -> findings with evidence and remediation. Wording lives here, once,
 //! so every report format says the same thing.
 
+pub mod browser;
 pub mod connect;
 pub mod dns;
 pub mod pac;

@@ -39,6 +39,8 @@ pub struct HostFacts {
     pub notes: Vec<String>,
     /// Proxy settings (None: not collected).
     pub proxy: Option<proxy_settings::ProxyDiscovery>,
+    /// Browsers' DNS-over-HTTPS settings.
+    pub browsers: Vec<browsers::BrowserDoh>,
 }
 
 impl HostFacts {
@@ -59,6 +61,16 @@ pub fn collect(config: &crate::config::Config) -> HostFacts {
         facts.dns_servers = configured_servers(&cfg);
         facts.search_domains = cfg.search;
         facts.notes.extend(cfg.notes);
+    }
+    if !config.loopback_only {
+        let hints = browsers::HostHints {
+            domain_joined: None,
+            vpn_or_enterprise: facts.dns_servers.iter().any(|s| !s.domains.is_empty()),
+        };
+        let (found, notes) =
+            browsers::collect_with_hints(&browsers::BrowserPaths::for_this_machine(), &hints);
+        facts.browsers = found;
+        facts.notes.extend(notes);
     }
     if config.proxy.is_none() && config.pac.is_none() && !config.loopback_only {
         facts.proxy = Some(proxy_settings::collect(

@@ -5,6 +5,7 @@ use super::dns_server::{LabDnsServer, ServerOptions, View};
 use super::world;
 use crate::cli::Format;
 use crate::config::{Config, SystemResolver};
+use crate::host::browsers::{BrowserKind, BrowserPaths, Os as BrowserOs};
 use crate::host::proxy_settings::{ProxyDiscovery, ProxyServer, ProxySettings, ProxySource};
 use crate::host::{ConfiguredServer, HostFacts};
 use crate::report::model::Report;
@@ -56,6 +57,16 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         name: "doh-leak",
         summary: "the system resolver answers privately, a DNS-over-HTTPS resolver answers public",
         expected_ids: &["doh.public-answer"],
+    },
+    ScenarioInfo {
+        name: "browser-doh-edge",
+        summary: "Microsoft Edge uses secure DNS with a public resolver; the system resolver is right",
+        expected_ids: &["browser.doh-enabled"],
+    },
+    ScenarioInfo {
+        name: "firefox-trr",
+        summary: "Firefox uses a corporate DoH server (TRR mode 2) and drops its private answers",
+        expected_ids: &["browser.trr-drops-private"],
     },
     ScenarioInfo {
         name: "vpn-dns-not-applied",
@@ -153,6 +164,9 @@ impl LabRun {
 /// Host name of the lab's corporate proxy.
 pub const PROXY_HOST: &str = "proxy.corp.lab.test";
 
+/// Host name of the lab's corporate DoH resolver (it sees the private zones).
+pub const CORP_DOH_HOST: &str = "doh.corp.lab.test";
+
 /// Host name of the lab's public DoH resolver.
 pub const DOH_HOST: &str = "doh.public.lab.test";
 
@@ -195,7 +209,9 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
     let system: std::net::SocketAddr;
     let system_view: View;
     match info.name {
-        "healthy"
+        "browser-doh-edge"
+        | "firefox-trr"
+        | "healthy"
         | "doh-leak"
         | "pac-sends-to-proxy"
         | "proxy-denies-instances"
@@ -290,28 +306,6 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
     let mut doh = Vec::new();
     let mut connect_to = Vec::new();
     let mut ca_files = Vec::new();
-    if info.name == "doh-leak" {
-        let upstream = server(&public, lat).await?;
-        let ca = super::tls::LabCa::new("pe-doctor lab CA").map_err(std::io::Error::other)?;
-        let cert = ca.issue(&[DOH_HOST]).map_err(std::io::Error::other)?;
-        let tls = super::tls::LabCa::server_config(cert, &[b"h2", b"http/1.1"])
-            .map_err(std::io::Error::other)?;
-        let listener = tokio::net::TcpListener::bind((LOCALHOST, 0)).await?;
-        let front = super::doh_server::spawn(listener, tls, upstream.addr(), lat).await?;
-        let ca_path = dir.path().join("lab-ca.pem");
-        std::fs::write(&ca_path, ca.ca_pem())?;
-        ca_files.push(ca_path);
-        connect_to.push(format!(
-            "{DOH_HOST}:443=127.0.0.1:{}",
-            front.local_addr().port()
-        ));
-        doh.push(crate::config::NamedDoh {
-            label: "doh:public".into(),
-            url: format!("https://{DOH_HOST}/dns-query"),
-        });
-        servers.push(upstream);
-        doh_servers.push(front);
-    }
 
     // TLS endpoints: the private endpoint (10.0.0.x) and the public one (20.x/40.x), reached
     // through --connect-to rules like a user's; unreachable addresses map to a closed port.
@@ -365,6 +359,90 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
             Ipv4Addr::from(ip),
             public_ep.local_addr().port()
         ));
+    }
+
+    // DoH resolvers: a public one (the internet's view) and a corporate one (private view).
+    let doh_front = |view: View, name: &'static str| {
+        let public_ca = public_ca.clone();
+        async move {
+            let upstream = server(&view, lat).await?;
+            let cert = public_ca.issue(&[name]).map_err(std::io::Error::other)?;
+            let tls = super::tls::LabCa::server_config(cert, &[b"h2", b"http/1.1"])
+                .map_err(std::io::Error::other)?;
+            let listener = tokio::net::TcpListener::bind((LOCALHOST, 0)).await?;
+            let front = super::doh_server::spawn(listener, tls, upstream.addr(), lat).await?;
+            Ok::<_, LabError>((front, upstream))
+        }
+    };
+    match info.name {
+        "doh-leak" => {
+            let (front, upstream) = doh_front(public.clone(), DOH_HOST).await?;
+            connect_to.push(format!(
+                "{DOH_HOST}:443=127.0.0.1:{}",
+                front.local_addr().port()
+            ));
+            doh.push(crate::config::NamedDoh {
+                label: "doh:public".into(),
+                url: format!("https://{DOH_HOST}/dns-query"),
+            });
+            servers.push(upstream);
+            doh_servers.push(front);
+        }
+        "browser-doh-edge" | "firefox-trr" => {
+            let (view, name) = if info.name == "browser-doh-edge" {
+                (public.clone(), DOH_HOST)
+            } else {
+                (private.clone(), CORP_DOH_HOST)
+            };
+            let (front, upstream) = doh_front(view, name).await?;
+            connect_to.push(format!(
+                "{name}:443=127.0.0.1:{}",
+                front.local_addr().port()
+            ));
+            servers.push(upstream);
+            doh_servers.push(front);
+            // A synthetic home with the browser's real settings files; the real collector reads it.
+            let home = dir.path().join("home");
+            let paths = BrowserPaths::synthetic(&home, BrowserOs::Linux);
+            if info.name == "browser-doh-edge" {
+                let edge = paths
+                    .chromium_user_data_dirs()
+                    .into_iter()
+                    .find(|(k, _, _)| *k == BrowserKind::Edge)
+                    .map(|(_, d, _)| d)
+                    .ok_or_else(|| std::io::Error::other("no Edge path"))?;
+                std::fs::create_dir_all(&edge)?;
+                std::fs::write(
+                    edge.join("Local State"),
+                    format!(
+                        "{{\"browser\":{{\"enabled_labs_experiments\":[]}},\"dns_over_https\":{{\"mode\":\"secure\",\"templates\":\"https://{DOH_HOST}/dns-query{{?dns}}\"}}}}"
+                    ),
+                )?;
+            } else {
+                let root = paths
+                    .firefox_roots()
+                    .into_iter()
+                    .next()
+                    .map(|(d, _)| d)
+                    .ok_or_else(|| std::io::Error::other("no Firefox path"))?;
+                let profile = root.join("x1y2z3.default-release");
+                std::fs::create_dir_all(&profile)?;
+                std::fs::write(
+                    root.join("profiles.ini"),
+                    "[Profile0]\nName=default-release\nIsRelative=1\nPath=x1y2z3.default-release\nDefault=1\n\n[General]\nStartWithLastProfile=1\nVersion=2\n",
+                )?;
+                std::fs::write(
+                    profile.join("prefs.js"),
+                    format!(
+                        "// Mozilla User Preferences\nuser_pref(\"browser.startup.homepage\", \"about:home\");\nuser_pref(\"network.trr.mode\", 2);\nuser_pref(\"network.trr.uri\", \"https://{CORP_DOH_HOST}/dns-query\");\n"
+                    ),
+                )?;
+            }
+            let (found, notes) = crate::host::browsers::collect(&paths);
+            host.browsers = found;
+            host.notes.extend(notes);
+        }
+        _ => {}
     }
 
     // The corporate proxy (squid-like), reached by name, resolving with its own DNS.

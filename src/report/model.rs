@@ -171,6 +171,9 @@ pub struct Report {
     pub resolvers: Vec<ResolverInfo>,
     /// One entry per (name, resolver).
     pub resolutions: Vec<Resolution>,
+    /// Browsers' DNS-over-HTTPS settings found on this machine.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub browsers: Vec<crate::host::browsers::BrowserDoh>,
     /// The PAC file's verdicts, when a PAC decides the route.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pac: Option<crate::probe::pac::PacReport>,

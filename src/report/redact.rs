@@ -11,6 +11,7 @@ use super::model::{
     HostInfo, InterfaceInfo, Report, Resolution, ResolverInfo, ToolInfo, WorkspaceInfo,
 };
 use crate::findings::Finding;
+use crate::host::browsers::BrowserDoh;
 use crate::probe::ProbeError;
 use crate::probe::answer::ChainRecord;
 use crate::probe::connect::{Connection, Route, RouteReason};
@@ -318,6 +319,7 @@ pub fn for_each_string(report: &mut Report, f: &mut dyn FnMut(&mut String)) {
         targets,
         resolvers,
         resolutions,
+        browsers,
         pac,
         connections,
         findings,
@@ -339,6 +341,9 @@ pub fn for_each_string(report: &mut Report, f: &mut dyn FnMut(&mut String)) {
     for r in resolutions {
         resolution_strings(r, f);
     }
+    for b in browsers {
+        browser_strings(b, f);
+    }
     if let Some(p) = pac {
         pac_strings(p, f);
     }
@@ -348,6 +353,26 @@ pub fn for_each_string(report: &mut Report, f: &mut dyn FnMut(&mut String)) {
     for x in findings {
         finding_strings(x, f);
     }
+}
+
+fn browser_strings(b: &mut BrowserDoh, f: &mut dyn FnMut(&mut String)) {
+    let BrowserDoh {
+        browser: _,
+        profile,
+        profile_path: _,
+        mode: _,
+        templates,
+        excluded_domains,
+        allow_rfc1918: _,
+        managed: _,
+        setting,
+        fix,
+    } = b;
+    f(profile);
+    templates.iter_mut().for_each(&mut *f);
+    excluded_domains.iter_mut().for_each(&mut *f);
+    f(setting);
+    f(fix);
 }
 
 fn pac_strings(p: &mut PacReport, f: &mut dyn FnMut(&mut String)) {

@@ -258,3 +258,46 @@ async fn unreachable_private_endpoint_is_one_finding() {
         f.evidence
     );
 }
+
+#[tokio::test]
+async fn edge_secure_dns_is_named_with_the_setting_to_change() {
+    let r = lab("browser-doh-edge").await;
+    let f = finding(&r, "browser.doh-enabled");
+    assert_eq!(f.severity, pe_doctor::findings::Severity::Error);
+    assert!(f.subject.starts_with("Edge"), "{}", f.subject);
+    assert!(
+        f.remediation[0].contains("Use secure DNS"),
+        "{:?}",
+        f.remediation
+    );
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains("dns_over_https.mode = secure"))
+    );
+    // The browser's DoH server was really asked, and answered public.
+    assert!(
+        r.resolutions
+            .iter()
+            .any(|x| x.resolver.role == ResolverRole::BrowserDoh
+                && x.class == pe_doctor::classify::AddrClass::Public)
+    );
+    assert_eq!(r.browsers.len(), 1);
+}
+
+#[tokio::test]
+async fn firefox_trr_dropping_private_answers() {
+    let r = lab("firefox-trr").await;
+    let f = finding(&r, "browser.trr-drops-private");
+    assert_eq!(f.severity, pe_doctor::findings::Severity::Warning);
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains("network.trr.mode = 2"))
+    );
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains("allow-rfc1918 = false"))
+    );
+}
