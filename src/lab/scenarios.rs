@@ -240,7 +240,7 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
                 .iter()
                 .filter(|t| t.kind == crate::targets::TargetKind::Notebooks)
             {
-                if let Some(pl) = world::privatelink_name(&t.fqdn) {
+                if let Some(pl) = world::private_name(t) {
                     broken.remove(&pl);
                 }
             }

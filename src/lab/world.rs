@@ -13,6 +13,10 @@ pub const WORKSPACE_ID: &str = "7c2e9d41-3b8a-4f0e-9c61-2d5e8b0a5a69";
 pub const REGION: &str = "eastus2";
 /// The lab workspace name.
 pub const WORKSPACE_NAME: &str = "contoso-ml";
+/// The lab managed online endpoint.
+pub const INFERENCE_ENDPOINT: &str = "score";
+/// The lab storage account.
+pub const STORAGE_ACCOUNT: &str = "contosomlstore";
 /// The lab compute instance.
 pub const INSTANCE: &str = "ci-one";
 
@@ -36,6 +40,8 @@ pub fn workspace() -> WorkspaceSpec {
         region: REGION.into(),
         name: Some(WORKSPACE_NAME.into()),
         instances: vec![INSTANCE.into()],
+        storage_accounts: vec![STORAGE_ACCOUNT.into()],
+        inference_endpoints: vec![INFERENCE_ENDPOINT.into()],
         ..WorkspaceSpec::default()
     }
 }
@@ -50,6 +56,15 @@ pub fn privatelink_name(fqdn: &str) -> Option<String> {
     let zone = forwarder_zone(fqdn)?;
     let host = fqdn.strip_suffix(zone)?;
     Some(format!("{host}privatelink.{zone}"))
+}
+
+/// The privatelink name a target's CNAME leads to (none for compute instances, which have
+/// direct records).
+pub fn private_name(t: &Target) -> Option<String> {
+    if is_instance(t) {
+        return None;
+    }
+    t.private_name.clone().or_else(|| privatelink_name(&t.fqdn))
 }
 
 fn is_instance(t: &Target) -> bool {
@@ -90,7 +105,7 @@ pub fn public_view(targets: &[Target]) -> View {
     let mut v = View::new();
     for t in targets {
         let (frontend, public) = public_frontend(t);
-        match privatelink_name(&t.fqdn).filter(|_| !is_instance(t)) {
+        match private_name(t) {
             Some(pl) => {
                 v.cname(&t.fqdn, &pl).cname(&pl, &frontend);
             }
@@ -110,13 +125,15 @@ pub fn private_view(targets: &[Target]) -> View {
     for zone in [
         "privatelink.api.azureml.ms",
         "privatelink.notebooks.azure.net",
+        "privatelink.blob.core.windows.net",
+        "privatelink.file.core.windows.net",
         "instances.azureml.ms",
         "instances.ml.azure.ms",
     ] {
         v.zone(zone);
     }
     for t in targets {
-        match privatelink_name(&t.fqdn).filter(|_| !is_instance(t)) {
+        match private_name(t) {
             Some(pl) => {
                 v.cname(&t.fqdn, &pl).addr(&pl, private_ip(t));
             }

@@ -222,7 +222,7 @@ async fn unbound_zone_without_the_record_is_nxdomain() {
         .iter()
         .filter(|t| t.kind == pe_doctor::targets::TargetKind::Notebooks)
     {
-        if let Some(pl) = world::privatelink_name(&t.fqdn) {
+        if let Some(pl) = world::private_name(t) {
             broken.remove(&pl);
         }
     }
