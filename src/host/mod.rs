@@ -2,10 +2,13 @@
 //! all three OSes) plus a thin collector that runs the OS's own tools and picks the OS at run
 //! time, so every line compiles on Linux.
 
+pub mod azure_vm;
 pub mod dns_config;
 pub mod hosts_file;
+pub mod interfaces;
 pub mod nrpt;
 pub mod os_doh;
+pub mod routes;
 
 use std::net::SocketAddr;
 
