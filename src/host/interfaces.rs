@@ -13,6 +13,7 @@
 use crate::host::dns_config::command::{self, CommandError};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
+use std::path::Path;
 
 /// One network interface of this machine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,9 +197,59 @@ pub fn collect_scan() -> InterfaceScan {
             Ok(text) => merge_adapters(&mut scan.interfaces, parse_ipconfig_interfaces(&text)),
             Err(e) => scan.notes.push(ipconfig_note(&e)),
         }
+    } else if cfg!(target_os = "linux") {
+        classify_linux_links(&mut scan.interfaces, Path::new("/sys/class/net"));
     }
     scan.interfaces.sort_by(|a, b| a.name.cmp(&b.name));
     scan
+}
+
+/// Linux `ARPHRD_PPP` (`/sys/class/net/<if>/type`).
+const ARPHRD_PPP: u32 = 512;
+/// `IFF_TUN` in `/sys/class/net/<if>/tun_flags` (TAP devices, `IFF_TAP`, are mostly VM NICs).
+const IFF_TUN: u32 = 0x0001;
+
+/// Why a Linux link is a tunnel, from sysfs under `sys_class_net`: a WireGuard device
+/// (`DEVTYPE=wireguard` in `uevent`), a TUN device (`tun_flags` with `IFF_TUN`: OpenVPN,
+/// OpenConnect, vendor clients) or a PPP link (`type` 512). Catches tunnels named freely
+/// (`wg-quick up azure` makes an interface `azure`). `None` when sysfs says nothing.
+pub fn linux_link_hint(sys_class_net: &Path, name: &str) -> Option<String> {
+    // A name is one path component; refuse anything that could leave the directory.
+    if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
+        return None;
+    }
+    let dir = sys_class_net.join(name);
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).ok();
+    if let Some(uevent) = read("uevent")
+        && uevent.lines().any(|l| l.trim() == "DEVTYPE=wireguard")
+    {
+        return Some(format!(
+            "{name} is a WireGuard device (sysfs DEVTYPE=wireguard)"
+        ));
+    }
+    if let Some(flags) = read("tun_flags")
+        && let Ok(bits) = u32::from_str_radix(flags.trim().trim_start_matches("0x"), 16)
+        && bits & IFF_TUN != 0
+    {
+        return Some(format!(
+            "{name} is a TUN device (sysfs tun_flags {})",
+            flags.trim()
+        ));
+    }
+    if read("type").and_then(|t| t.trim().parse::<u32>().ok()) == Some(ARPHRD_PPP) {
+        return Some(format!("{name} is a PPP link (sysfs type {ARPHRD_PPP})"));
+    }
+    None
+}
+
+/// Marks interfaces sysfs identifies as tunnels ([`linux_link_hint`]) as VPN-like.
+pub fn classify_linux_links(interfaces: &mut [Interface], sys_class_net: &Path) {
+    for iface in interfaces.iter_mut().filter(|i| !i.vpn_like) {
+        if let Some(hint) = linux_link_hint(sys_class_net, &iface.name) {
+            iface.vpn_like = true;
+            iface.vpn_hint = Some(hint);
+        }
+    }
 }
 
 fn ipconfig_note(e: &CommandError) -> String {
@@ -599,6 +650,43 @@ mod tests {
         assert_eq!(wifi.addresses[0], ip("192.168.178.34"));
         // Wi-Fi and Ethernet merged, the other four adapters appended.
         assert_eq!(list.len(), 3 + 4);
+    }
+
+    #[test]
+    fn linux_sysfs_identifies_freely_named_tunnels() {
+        let sys =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/host/linux/sys-class-net");
+        let mut list = vec![
+            Interface::new("azure", None, vec![ip("10.66.66.2")]),
+            Interface::new("corp", None, vec![ip("10.8.0.6")]),
+            Interface::new("fortissl", None, vec![ip("10.212.134.200")]),
+            Interface::new("vnet0", None, vec![]),
+            Interface::new("wlp2s0", None, vec![ip("192.168.1.23")]),
+            Interface::new("lo", None, vec![ip("127.0.0.1")]),
+            Interface::new("wg0", None, vec![ip("10.66.67.2")]),
+            Interface::new("missing0", None, vec![]),
+        ];
+        classify_linux_links(&mut list, &sys);
+        let hints: Vec<Option<&str>> = list.iter().map(|i| i.vpn_hint.as_deref()).collect();
+        assert_eq!(
+            hints,
+            [
+                Some("azure is a WireGuard device (sysfs DEVTYPE=wireguard)"),
+                Some("corp is a TUN device (sysfs tun_flags 0x1801)"),
+                Some("fortissl is a PPP link (sysfs type 512)"),
+                None,
+                None,
+                None,
+                Some("name wg0 (WireGuard)"),
+                None,
+            ]
+        );
+        assert_eq!(
+            list.iter().map(|i| i.vpn_like).collect::<Vec<_>>(),
+            [true, true, true, false, false, false, true, false]
+        );
+        assert_eq!(linux_link_hint(&sys, "../sys-class-net/azure"), None);
+        assert_eq!(linux_link_hint(&sys, ".."), None);
     }
 
     #[test]

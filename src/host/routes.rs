@@ -59,7 +59,8 @@ pub struct RouteInfo {
     pub source: Option<IpAddr>,
     /// The matching route's prefix when the tool says (`10.0.0.0/16`, `default`).
     pub network: Option<String>,
-    /// The tool's output the route was read from (trimmed).
+    /// The tool's output the route was read from, trimmed (for `route print`, the matching
+    /// line of the table).
     pub raw: String,
 }
 
@@ -610,12 +611,34 @@ pub fn vpn_verdict(
         .or_else(|| named.source.map(|s| format!("interface with address {s}")));
     VpnVerdict::NotCarried {
         interface_used,
-        vpn_interfaces: interfaces
-            .iter()
-            .filter(|i| i.is_active_vpn())
-            .map(|i| i.name.clone())
-            .collect(),
+        vpn_interfaces: active_vpn_names(interfaces),
     }
+}
+
+/// [`vpn_verdict`] from the result of [`route_to`]: a lookup that found no route at all
+/// (unreachable, not in table) is `NotCarried` with no interface — certainly not through a
+/// VPN — while a tool failure is `Unknown`.
+pub fn vpn_verdict_from_lookup(
+    private_ip: IpAddr,
+    lookup: &Result<RouteInfo, RouteError>,
+    interfaces: &[Interface],
+) -> VpnVerdict {
+    match lookup {
+        Ok(route) => vpn_verdict(private_ip, Some(route), interfaces),
+        Err(RouteError::NoRoute { .. }) => VpnVerdict::NotCarried {
+            interface_used: None,
+            vpn_interfaces: active_vpn_names(interfaces),
+        },
+        Err(e) => VpnVerdict::Unknown { why: e.to_string() },
+    }
+}
+
+fn active_vpn_names(interfaces: &[Interface]) -> Vec<String> {
+    interfaces
+        .iter()
+        .filter(|i| i.is_active_vpn())
+        .map(|i| i.name.clone())
+        .collect()
 }
 
 /// Whether `ip` is in a private range a VNet typically uses (RFC 1918, 100.64.0.0/10 shared

@@ -659,3 +659,98 @@ fn route_to_loopback_on_this_machine() {
     assert_eq!(r.source, Some(ip("127.0.0.1")));
     assert!(!carried_by_vpn(&r, &interfaces::collect()));
 }
+
+#[test]
+fn verdict_from_lookup_distinguishes_no_route_from_tool_failure() {
+    let list = linux_wg_interfaces();
+    let calls = RefCell::new(Vec::new());
+    let answers = [(
+        "ip route get",
+        Err("RTNETLINK answers: Network is unreachable"),
+    )];
+    let run = fake(&calls, &answers);
+    let lookup = route_to_with(ip("10.0.0.4"), "linux", &run);
+    // No route at all: certainly not through the VPN.
+    assert_eq!(
+        vpn_verdict_from_lookup(ip("10.0.0.4"), &lookup, &list),
+        VpnVerdict::NotCarried {
+            interface_used: None,
+            vpn_interfaces: vec!["wg0".into()]
+        }
+    );
+    let answers = [("ip route get", Err("missing"))];
+    let run = fake(&calls, &answers);
+    let lookup = route_to_with(ip("10.0.0.4"), "linux", &run);
+    assert_eq!(
+        vpn_verdict_from_lookup(ip("10.0.0.4"), &lookup, &list),
+        VpnVerdict::Unknown {
+            why: "cannot look up the route to 10.0.0.4: `ip` not found".into()
+        }
+    );
+    let ok = parse_ip_route_get(fixture!("linux/ip-route-get-wg0-split.txt")).ok_or_else(|| {
+        RouteError::Unparsable {
+            dest: ip("10.0.0.4"),
+            tool: "ip route get".into(),
+        }
+    });
+    assert_eq!(
+        vpn_verdict_from_lookup(ip("10.0.0.4"), &ok, &list),
+        VpnVerdict::Carried {
+            interface: "wg0".into()
+        }
+    );
+}
+
+/// Prefixes and suffixes of every fixture (every 5th char boundary and every line break),
+/// plus mangled variants, through every parser: none may panic.
+#[test]
+fn parsers_never_panic_on_truncated_or_mangled_input() {
+    let fixtures = [
+        fixture!("linux/ip-route-get-wg0-split.txt"),
+        fixture!("linux/ip-route-get-v6-wifi.txt"),
+        fixture!("linux/ip-route-get-local.txt"),
+        fixture!("macos/route-get-utun3.txt"),
+        fixture!("macos/route-get-wifi.txt"),
+        fixture!("windows/find-netroute-vpn.txt"),
+        fixture!("windows/route-print-vpn.txt"),
+        fixture!("windows/ipconfig-all-vpn.txt"),
+        fixture!("windows/ipconfig-all-wireguard.txt"),
+        fixture!("windows/cim-azure-vm.txt"),
+    ];
+    let run_all = |t: &str| {
+        let _ = parse_ip_route_get(t);
+        let _ = parse_route_n_get(t);
+        let _ = parse_find_netroute(t, ip("10.0.0.4"));
+        let _ = parse_route_print(t, v4("10.0.0.4"));
+        let _ = parse_route_print_interfaces(t);
+        let _ = parse_format_list(t);
+        let _ = interfaces::parse_ipconfig_interfaces(t);
+        let _ = crate::host::azure_vm::from_cim_output(t);
+    };
+    for text in fixtures {
+        let cuts = text
+            .char_indices()
+            .filter(|(i, c)| i % 5 == 0 || *c == '\n')
+            .map(|(i, _)| i);
+        for i in cuts {
+            run_all(&text[..i]);
+            run_all(&text[i..]);
+        }
+        run_all(&text.replace(':', ""));
+        run_all(&text.replace(' ', ""));
+        run_all(&text.replace('.', ":"));
+        run_all(&text.replace("\n", " : \u{e9}\u{1f600}\n"));
+    }
+    for odd in [
+        " : ",
+        ":",
+        "...",
+        "1...",
+        "Active Routes:\n0 0 0 0 0",
+        "via",
+        "dev",
+        "local",
+    ] {
+        run_all(odd);
+    }
+}
