@@ -2,12 +2,15 @@
 //! all three OSes) plus a thin collector that runs the OS's own tools and picks the OS at run
 //! time, so every line compiles on Linux.
 
+pub mod azure_vm;
 pub mod browsers;
 pub mod dns_config;
 pub mod hosts_file;
+pub mod interfaces;
 pub mod nrpt;
 pub mod os_doh;
 pub mod proxy_settings;
+pub mod routes;
 
 use std::net::SocketAddr;
 

@@ -469,7 +469,7 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
         opts.latency = lat;
         match info.name {
             "proxy-denies-instances" => {
-                opts.acl = Acl::allow_only(&[".api.azureml.ms", ".notebooks.azure.net"]);
+                opts.acl = Acl::deny_only(&[".instances.azureml.ms", ".instances.ml.azure.ms"]);
             }
             "proxy-auth-required" => {
                 let mut auth = ProxyAuth::basic("svc-ml", "not-given", "Contoso proxy");
