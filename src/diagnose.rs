@@ -92,6 +92,8 @@ pub async fn diagnose(config: &Config, host: &HostFacts) -> Report {
         &plan.targets,
         &resolutions,
     ));
+    let vpn = vpn_verdicts(host, &resolutions, &connections).await;
+    findings.extend(findings::vpn::evaluate(host, &vpn, &connections));
     if let Some(p) = &pac {
         findings.extend(findings::pac::evaluate(p, &plan.targets));
     }
@@ -117,14 +119,22 @@ pub async fn diagnose(config: &Config, host: &HostFacts) -> Report {
         }),
         host: HostInfo {
             os: host.os.clone(),
-            interfaces: Vec::new(),
+            interfaces: host
+                .interfaces
+                .iter()
+                .map(|i| crate::report::model::InterfaceInfo {
+                    name: i.name.clone(),
+                    addresses: i.addresses.clone(),
+                    vpn_like: i.vpn_like,
+                })
+                .collect(),
             dns_servers: host
                 .dns_servers
                 .iter()
                 .map(|s| s.addr.to_string())
                 .collect(),
             search_domains: host.search_domains.clone(),
-            azure_vm: false,
+            azure_vm: host.azure_vm.as_ref().is_some_and(|v| v.is_azure),
             notes: host.notes.clone(),
         },
         targets: plan.targets,
@@ -480,4 +490,33 @@ async fn connection_phase(
         })
         .collect();
     (pac, connections)
+}
+
+/// The VPN verdict for every private address the system resolver returned.
+async fn vpn_verdicts(
+    host: &HostFacts,
+    resolutions: &[Resolution],
+    _connections: &[Connection],
+) -> Vec<(std::net::IpAddr, crate::host::routes::VpnVerdict)> {
+    let mut ips: Vec<std::net::IpAddr> = Vec::new();
+    for r in resolutions
+        .iter()
+        .filter(|r| r.resolver.role == ResolverRole::System)
+    {
+        for a in &r.addresses {
+            if crate::classify::is_private(*a) && !a.is_loopback() && !ips.contains(a) {
+                ips.push(*a);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for ip in ips {
+        if let Some(lookup) = host.routes.route_to(ip).await {
+            out.push((
+                ip,
+                crate::host::routes::vpn_verdict_from_lookup(ip, &lookup, &host.interfaces),
+            ));
+        }
+    }
+    out
 }

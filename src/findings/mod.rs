@@ -5,6 +5,7 @@ pub mod browser;
 pub mod connect;
 pub mod dns;
 pub mod pac;
+pub mod vpn;
 
 use serde::Serialize;
 

@@ -44,6 +44,87 @@ pub struct HostFacts {
     pub proxy: Option<proxy_settings::ProxyDiscovery>,
     /// Browsers' DNS-over-HTTPS settings.
     pub browsers: Vec<browsers::BrowserDoh>,
+    /// Network interfaces.
+    pub interfaces: Vec<interfaces::Interface>,
+    /// Whether this is an Azure VM.
+    pub azure_vm: Option<azure_vm::AzureVm>,
+    /// How routes to private addresses are looked up.
+    pub routes: RouteLookup,
+}
+
+/// How the diagnosis learns the route to a private address.
+#[derive(Debug, Clone, Default)]
+pub enum RouteLookup {
+    /// Not looked up.
+    #[default]
+    None,
+    /// Ask the OS (`ip route get`, `route -n get`, `Find-NetRoute`).
+    Os,
+    /// Fixed answers (the lab): the route for any address in the given prefix.
+    Fixed(Vec<(ipnet_prefix::Prefix, routes::RouteInfo)>),
+}
+
+/// A tiny IPv4/IPv6 prefix for lab route tables.
+pub mod ipnet_prefix {
+    use std::net::IpAddr;
+
+    /// `addr/len`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Prefix {
+        /// Network address.
+        pub addr: IpAddr,
+        /// Prefix length.
+        pub len: u8,
+    }
+
+    impl Prefix {
+        /// Whether `ip` is inside.
+        pub fn contains(&self, ip: IpAddr) -> bool {
+            match (self.addr, ip) {
+                (IpAddr::V4(n), IpAddr::V4(a)) => {
+                    let mask = if self.len == 0 {
+                        0
+                    } else {
+                        u32::MAX << (32 - u32::from(self.len.min(32)))
+                    };
+                    (u32::from(n) & mask) == (u32::from(a) & mask)
+                }
+                (IpAddr::V6(n), IpAddr::V6(a)) => {
+                    let mask = if self.len == 0 {
+                        0
+                    } else {
+                        u128::MAX << (128 - u32::from(self.len.min(128)))
+                    };
+                    (u128::from(n) & mask) == (u128::from(a) & mask)
+                }
+                _ => false,
+            }
+        }
+    }
+}
+
+impl RouteLookup {
+    /// The route to `ip`, as the OS (or the lab) answers.
+    pub async fn route_to(
+        &self,
+        ip: std::net::IpAddr,
+    ) -> Option<Result<routes::RouteInfo, routes::RouteError>> {
+        match self {
+            RouteLookup::None => None,
+            RouteLookup::Os => tokio::task::spawn_blocking(move || routes::route_to(ip))
+                .await
+                .ok(),
+            RouteLookup::Fixed(table) => table
+                .iter()
+                .filter(|(p, _)| p.contains(ip))
+                .max_by_key(|(p, _)| p.len)
+                .map(|(_, r)| {
+                    let mut r = r.clone();
+                    r.destination = ip;
+                    Ok(r)
+                }),
+        }
+    }
 }
 
 impl HostFacts {
@@ -66,6 +147,9 @@ pub fn collect(config: &crate::config::Config) -> HostFacts {
         facts.notes.extend(cfg.notes);
     }
     if !config.loopback_only {
+        facts.interfaces = interfaces::collect();
+        facts.azure_vm = Some(azure_vm::collect());
+        facts.routes = RouteLookup::Os;
         let hints = browsers::HostHints {
             domain_joined: None,
             vpn_or_enterprise: facts.dns_servers.iter().any(|s| !s.domains.is_empty()),

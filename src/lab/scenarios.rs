@@ -6,8 +6,11 @@ use super::world;
 use crate::cli::Format;
 use crate::config::{Config, SystemResolver};
 use crate::host::browsers::{BrowserKind, BrowserPaths, Os as BrowserOs};
+use crate::host::interfaces::Interface;
+use crate::host::ipnet_prefix::Prefix;
 use crate::host::proxy_settings::{ProxyDiscovery, ProxyServer, ProxySettings, ProxySource};
-use crate::host::{ConfiguredServer, HostFacts};
+use crate::host::routes::RouteInfo;
+use crate::host::{ConfiguredServer, HostFacts, RouteLookup};
 use crate::report::model::Report;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -102,6 +105,16 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         name: "tls-inspection",
         summary: "the proxy decrypts TLS with a corporate CA the machine trusts",
         expected_ids: &["connect.tls-intercepted"],
+    },
+    ScenarioInfo {
+        name: "vpn-down",
+        summary: "the VPN adapter is gone: the private endpoint's route goes through Wi-Fi",
+        expected_ids: &["connect.unreachable", "vpn.not-detected"],
+    },
+    ScenarioInfo {
+        name: "all-good-on-jump-box",
+        summary: "an Azure VM inside the VNet: Azure DNS answers privately, everything works",
+        expected_ids: &["host.azure-vm"],
     },
     ScenarioInfo {
         name: "private-ip-unreachable",
@@ -209,7 +222,8 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
     let system: std::net::SocketAddr;
     let system_view: View;
     match info.name {
-        "browser-doh-edge"
+        "vpn-down"
+        | "browser-doh-edge"
         | "firefox-trr"
         | "healthy"
         | "doh-leak"
@@ -253,6 +267,28 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
             servers.push(corp);
             // Azure DNS itself lacks the record: replace the healthy one.
             servers.push(azure_broken);
+        }
+        "all-good-on-jump-box" => {
+            // The VM uses Azure DNS directly (168.63.129.16 answers the linked private zones).
+            let azure_vm_dns = server(&private, lat).await?;
+            system = azure_vm_dns.addr();
+            system_view = private.clone();
+            host.dns_servers
+                .push(configured("azure-dns-vnet", &azure_vm_dns, "resolv.conf"));
+            servers.push(azure_vm_dns);
+            // Synthetic DMI files, read by the real collector.
+            let dmi = dir.path().join("dmi");
+            std::fs::create_dir_all(&dmi)?;
+            std::fs::write(dmi.join("sys_vendor"), "Microsoft Corporation\n")?;
+            std::fs::write(
+                dmi.join("chassis_asset_tag"),
+                "7783-7084-3265-9085-8269-3286-77\n",
+            )?;
+            host.azure_vm = Some(crate::host::azure_vm::collect_from(&dmi));
+            host.interfaces = vec![
+                Interface::new("lo", None, vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]),
+                Interface::new("eth0", None, vec![IpAddr::V4(Ipv4Addr::new(10, 0, 1, 4))]),
+            ];
         }
         "vpn-dns-not-applied" => {
             let router = server(&public, lat).await?;
@@ -338,7 +374,34 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
         let l = std::net::TcpListener::bind((LOCALHOST, 0))?;
         l.local_addr()?.port()
     };
-    let private_port = if info.name == "private-ip-unreachable" {
+    if info.name == "vpn-down" {
+        // The laptop on home Wi-Fi with the VPN adapter gone: the route to 10.x is the default
+        // route through wlan0.
+        host.interfaces = vec![
+            Interface::new("lo", None, vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]),
+            Interface::new(
+                "wlan0",
+                None,
+                vec![IpAddr::V4(Ipv4Addr::new(192, 168, 1, 23))],
+            ),
+        ];
+        let default = RouteInfo {
+            destination: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            interface: Some("wlan0".into()),
+            gateway: Some(IpAddr::V4(Ipv4Addr::new(192, 168, 1, 1))),
+            source: Some(IpAddr::V4(Ipv4Addr::new(192, 168, 1, 23))),
+            network: Some("0.0.0.0/0".into()),
+            raw: "default via 192.168.1.1 dev wlan0 src 192.168.1.23".into(),
+        };
+        host.routes = RouteLookup::Fixed(vec![(
+            Prefix {
+                addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                len: 0,
+            },
+            default,
+        )]);
+    }
+    let private_port = if matches!(info.name, "private-ip-unreachable" | "vpn-down") {
         closed
     } else {
         private_ep.local_addr().port()

@@ -301,3 +301,34 @@ async fn firefox_trr_dropping_private_answers() {
             .any(|e| e.contains("allow-rfc1918 = false"))
     );
 }
+
+#[tokio::test]
+async fn vpn_down_names_the_route_and_the_missing_adapter() {
+    let r = lab("vpn-down").await;
+    let f = finding(&r, "vpn.not-detected");
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains("via wlan0") && e.contains("VPN-like interfaces up: none")),
+        "{:?}",
+        f.evidence
+    );
+    assert!(r.host.interfaces.iter().all(|i| !i.vpn_like));
+    finding(&r, "connect.unreachable");
+}
+
+#[tokio::test]
+async fn jump_box_is_recognised_from_dmi() {
+    let r = lab("all-good-on-jump-box").await;
+    let f = finding(&r, "host.azure-vm");
+    assert_eq!(f.severity, pe_doctor::findings::Severity::Info);
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains("7783-7084-3265-9085-8269-3286-77")),
+        "{:?}",
+        f.evidence
+    );
+    assert!(r.host.azure_vm);
+    assert_eq!(r.verdict, Verdict::Healthy);
+}

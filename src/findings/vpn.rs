@@ -1,0 +1,115 @@
+//! Connection-method rules: is this machine on a path into the virtual network (a VPN that
+//! carries the private endpoint's route, or an Azure VM inside the VNet)?
+
+use super::{Finding, Section, Severity};
+use crate::host::HostFacts;
+use crate::host::routes::VpnVerdict;
+use crate::probe::Phase;
+use crate::probe::connect::{Connection, Route};
+use std::net::IpAddr;
+
+/// Evaluates `host.azure-vm` and `vpn.not-detected`.
+pub fn evaluate(
+    host: &HostFacts,
+    verdicts: &[(IpAddr, VpnVerdict)],
+    connections: &[Connection],
+) -> Vec<Finding> {
+    if let Some(vm) = host.azure_vm.as_ref().filter(|v| v.is_azure) {
+        return vec![Finding {
+            id: "host.azure-vm",
+            severity: Severity::Info,
+            section: Section::ConnectionMethod,
+            subject: "this machine".into(),
+            title: "This machine is an Azure VM (a jump box inside Azure)".into(),
+            detail: "Inside the virtual network no VPN is needed: the VM reaches the private \
+                     endpoint directly, and Azure DNS (168.63.129.16) answers the private zones \
+                     when they are linked to this VM's VNet."
+                .into(),
+            evidence: vm.evidence.clone(),
+            remediation: vec![
+                "If the workspace fails here, check the Azure DNS section: zone group entries on the \
+                 private endpoint and a Virtual network link from each private DNS zone to this VM's VNet."
+                    .into(),
+                "Connect to this VM through Azure Bastion and use it as your development environment.".into(),
+            ],
+        }];
+    }
+    // A route not carried by a VPN is only a problem when the private endpoint is not reached
+    // (site-to-site VPN and ExpressRoute need no VPN adapter on the laptop).
+    let failed = |ip: &IpAddr| {
+        let tried: Vec<&Connection> = connections
+            .iter()
+            .filter(|c| {
+                matches!(&c.route, Route::Direct { address, .. } if address == ip) && !c.guarded()
+            })
+            .collect();
+        tried.is_empty()
+            || tried.iter().any(|c| {
+                c.failure
+                    .as_ref()
+                    .is_some_and(|f| f.phase == Phase::Connect)
+            })
+    };
+    let mut evidence = Vec::new();
+    let mut addrs = Vec::new();
+    for (ip, v) in verdicts {
+        if let VpnVerdict::NotCarried {
+            interface_used,
+            vpn_interfaces,
+        } = v
+            && failed(ip)
+        {
+            addrs.push(ip.to_string());
+            evidence.push(format!(
+                "route to {ip}: {}; VPN-like interfaces up: {}",
+                interface_used
+                    .as_deref()
+                    .map_or_else(|| "no route".to_string(), |i| format!("via {i}")),
+                if vpn_interfaces.is_empty() {
+                    "none".to_string()
+                } else {
+                    vpn_interfaces.join(", ")
+                }
+            ));
+        }
+    }
+    if addrs.is_empty() {
+        return Vec::new();
+    }
+    let vpns: Vec<String> = host
+        .interfaces
+        .iter()
+        .filter(|i| i.vpn_like)
+        .map(|i| i.name.clone())
+        .collect();
+    vec![Finding {
+        id: "vpn.not-detected",
+        severity: Severity::Warning,
+        section: Section::ConnectionMethod,
+        subject: addrs.join(", "),
+        title: "No VPN carries the route to the private endpoint".into(),
+        detail: if vpns.is_empty() {
+            "This machine has no VPN-like network adapter, and the private endpoint's address is \
+             routed through the ordinary network. From a laptop the workspace is reachable only \
+             through a VPN (point-to-site), or from a network joined to Azure (site-to-site VPN, \
+             ExpressRoute), or from a jump box."
+                .into()
+        } else {
+            format!(
+                "VPN-like adapters exist ({}), but the private endpoint's address is not routed \
+                 through any of them: the VPN is disconnected, or it does not push the virtual \
+                 network's address range.",
+                vpns.join(", ")
+            )
+        },
+        evidence,
+        remediation: vec![
+            "Connect the VPN (Azure VPN Client or your company's VPN) and run pe-doctor again."
+                .into(),
+            "If it is connected: ask the VPN administrators to include the virtual network's \
+             address space in the routes pushed to clients."
+                .into(),
+            "Or work from the jump box through Azure Bastion.".into(),
+        ],
+    }]
+}
