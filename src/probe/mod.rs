@@ -38,6 +38,22 @@ pub enum Phase {
     PacEval,
 }
 
+impl Phase {
+    /// The phase as people name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Dns => "DNS",
+            Phase::Connect => "TCP connect",
+            Phase::Tls => "TLS",
+            Phase::Http => "HTTP",
+            Phase::ProxyConnect => "proxy CONNECT",
+            Phase::ProxyAuth => "proxy authentication",
+            Phase::PacLoad => "PAC load",
+            Phase::PacEval => "PAC evaluation",
+        }
+    }
+}
+
 /// How a probe failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

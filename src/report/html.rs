@@ -332,7 +332,15 @@ fn path_table(report: &Report, h: &mut String) -> std::fmt::Result {
         return Ok(());
     }
     writeln!(h, "<section aria-labelledby=\"paths\">")?;
-    writeln!(h, "<h2 id=\"paths\">What each DNS server answered</h2>")?;
+    writeln!(
+        h,
+        "<h2 id=\"paths\">{}</h2>",
+        if report.connections.is_empty() {
+            "What each DNS server answered"
+        } else {
+            "What each DNS server answered, and where the traffic goes"
+        }
+    )?;
     writeln!(
         h,
         "<p class=\"hint\">Behind a private endpoint every name must resolve to a <strong>private</strong> \
@@ -350,6 +358,17 @@ fn path_table(report: &Report, h: &mut String) -> std::fmt::Result {
             "<th scope=\"col\">{}<span class=\"role\">{}</span></th>",
             esc(&r.label),
             role_words(r.role)
+        )?;
+    }
+    let with_paths = !report.connections.is_empty();
+    if with_paths {
+        write!(
+            h,
+            "<th scope=\"col\">Path<span class=\"role\">PAC / proxy / direct</span></th>"
+        )?;
+        write!(
+            h,
+            "<th scope=\"col\">Result<span class=\"role\">TCP · TLS · HTTP</span></th>"
         )?;
     }
     writeln!(h, "</tr></thead>")?;
@@ -370,6 +389,25 @@ fn path_table(report: &Report, h: &mut String) -> std::fmt::Result {
         for r in &report.resolvers {
             let cell = lookup(report, &t.fqdn, &r.label).map_or_else(Cell::missing, Cell::of);
             write!(h, "{}", cell_html(&cell))?;
+        }
+        if with_paths {
+            match super::primary_connection(report, &t.fqdn) {
+                Some(c) => {
+                    let sum = super::connection_summary(c);
+                    let (class, mark, word) = if sum.ok {
+                        ("good", "✓", "works:")
+                    } else {
+                        ("bad", "✗", "fails:")
+                    };
+                    write!(
+                        h,
+                        "<td>{}</td><td class=\"ans {class}\"><span aria-hidden=\"true\">{mark}</span><span class=\"sr\">{word}</span> {}</td>",
+                        esc(&sum.route),
+                        esc(&sum.steps.join(" · "))
+                    )?;
+                }
+                None => write!(h, "<td>—</td><td>not tried</td>")?,
+            }
         }
         writeln!(h, "</tr>")?;
     }

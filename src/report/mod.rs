@@ -180,6 +180,82 @@ impl Cell {
 }
 
 /// The resolution of `fqdn` by the resolver labelled `label`, if it was asked.
+/// How one connection attempt reads in a report: whether it worked, the route, and each step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionSummary {
+    /// The traffic got an ordinary answer from the private endpoint.
+    pub ok: bool,
+    /// `DIRECT 10.0.0.4:443 (from system)` or `PROXY host:3128 (pac)`.
+    pub route: String,
+    /// `TCP ok · TLS ok · HTTP 200`, `CONNECT 403`, `connect failed: ...`.
+    pub steps: Vec<String>,
+}
+
+/// Summarises a connection attempt (one wording for every format).
+pub fn connection_summary(c: &crate::probe::connect::Connection) -> ConnectionSummary {
+    use crate::probe::connect::Route;
+    let route = match &c.route {
+        Route::Direct { address, resolver } => format!("DIRECT {address}:443 (from {resolver})"),
+        Route::Proxy { proxy } => format!("PROXY {proxy} ({})", c.reason.source),
+    };
+    let mut steps: Vec<String> = Vec::new();
+    if let Some(p) = &c.proxy {
+        steps.push(format!("CONNECT {}", p.status));
+    } else if c.tcp_ms.is_some() {
+        steps.push("TCP ok".into());
+    }
+    if let Some(t) = &c.tls {
+        steps.push(if t.intercepted() {
+            format!("TLS intercepted by {}", t.issuer)
+        } else if t.os_trusted {
+            "TLS ok".into()
+        } else {
+            "TLS untrusted".into()
+        });
+    }
+    if let Some(h) = &c.http {
+        steps.push(match &h.private_link_denied {
+            Some(_) => format!("HTTP {} private-link denial", h.status),
+            None => format!("HTTP {}", h.status),
+        });
+    }
+    if let Some(f) = &c.failure {
+        // A proxy's refusal is already shown as its status.
+        let shown = c.proxy.is_some() && f.kind == crate::probe::FailKind::Status;
+        if !shown {
+            steps.push(format!("{} failed: {}", f.phase.as_str(), f.message));
+        }
+    }
+    let ok = c.failure.is_none()
+        && c.http
+            .as_ref()
+            .is_some_and(|h| h.private_link_denied.is_none() && h.status < 500)
+        && !c.tls.as_ref().is_some_and(|t| t.intercepted());
+    ConnectionSummary { ok, route, steps }
+}
+
+/// The connection that shows how a browser's traffic for `fqdn` goes: through the proxy, or
+/// direct to the address the system resolver gave.
+pub fn primary_connection<'a>(
+    report: &'a Report,
+    fqdn: &str,
+) -> Option<&'a crate::probe::connect::Connection> {
+    use crate::probe::connect::Route;
+    let system = report
+        .resolvers
+        .iter()
+        .find(|r| r.role == ResolverRole::System)
+        .map(|r| r.label.as_str());
+    report
+        .connections
+        .iter()
+        .filter(|c| c.fqdn == fqdn && !c.guarded())
+        .find(|c| match &c.route {
+            Route::Proxy { .. } => true,
+            Route::Direct { resolver, .. } => Some(resolver.as_str()) == system,
+        })
+}
+
 pub(crate) fn lookup<'a>(report: &'a Report, fqdn: &str, label: &str) -> Option<&'a Resolution> {
     report
         .resolutions

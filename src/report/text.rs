@@ -274,7 +274,6 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
 
 /// One line per connection attempt: the route, why, and how far it got.
 fn paths(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
-    use crate::probe::connect::Route;
     let shown: Vec<_> = report.connections.iter().filter(|c| !c.guarded()).collect();
     if shown.is_empty() {
         return Ok(());
@@ -291,51 +290,18 @@ fn paths(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
         .max()
         .unwrap_or(4);
     for c in shown {
-        let route = match &c.route {
-            Route::Direct { address, resolver } => {
-                format!("DIRECT {address}:443 (from {resolver})")
-            }
-            Route::Proxy { proxy } => format!("PROXY {proxy} ({})", c.reason.source),
-        };
-        let mut steps: Vec<String> = Vec::new();
-        if let Some(p) = &c.proxy {
-            steps.push(format!("CONNECT {}", p.status));
-        } else if c.tcp_ms.is_some() {
-            steps.push("TCP ok".into());
-        }
-        if let Some(t) = &c.tls {
-            steps.push(if t.intercepted() {
-                format!("TLS intercepted by {}", t.issuer)
-            } else if t.os_trusted {
-                "TLS ok".into()
-            } else {
-                "TLS untrusted".into()
-            });
-        }
-        if let Some(h) = &c.http {
-            steps.push(match &h.private_link_denied {
-                Some(_) => format!("HTTP {} private-link denial", h.status),
-                None => format!("HTTP {}", h.status),
-            });
-        }
-        let ok = c.failure.is_none()
-            && c.http
-                .as_ref()
-                .is_some_and(|h| h.private_link_denied.is_none() && h.status < 500)
-            && !c.tls.as_ref().is_some_and(|t| t.intercepted());
-        if let Some(f) = &c.failure {
-            steps.push(format!("{:?} failed: {}", f.phase, f.message).to_lowercase());
-        }
-        let mark = if ok {
+        let sum = super::connection_summary(c);
+        let mark = if sum.ok {
             style.green("✓")
         } else {
             style.red("✗")
         };
         writeln!(
             out,
-            "{:<name_w$}  {mark} {route} · {}",
+            "{:<name_w$}  {mark} {} · {}",
             shorten(&c.fqdn, 64),
-            steps.join(" · ")
+            sum.route,
+            sum.steps.join(" · ")
         )?;
     }
     Ok(())
