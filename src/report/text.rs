@@ -237,6 +237,20 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
         }
         _ => {}
     }
+    // With more than one finding, a one-line-each summary comes first, so the whole answer
+    // fits on the first screen; the details follow.
+    if report.findings.len() > 1 {
+        writeln!(out, "{}", style.bold(&format!("{} findings:", report.findings.len())))?;
+        for f in &report.findings {
+            let tag = match f.severity {
+                Severity::Error => style.red("✗"),
+                Severity::Warning => style.yellow("!"),
+                Severity::Info => style.dim("i"),
+            };
+            writeln!(out, "  {tag} {}", f.title)?;
+        }
+        writeln!(out)?;
+    }
     for f in &report.findings {
         finding_block(f, style, out)?;
     }
