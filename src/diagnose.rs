@@ -94,6 +94,7 @@ pub async fn diagnose(config: &Config, host: &HostFacts) -> Report {
     ));
     let vpn = vpn_verdicts(host, &resolutions, &connections).await;
     findings.extend(findings::vpn::evaluate(host, &vpn, &connections));
+    findings.extend(findings::vpn::os_doh(host));
     if let Some(p) = &pac {
         findings.extend(findings::pac::evaluate(p, &plan.targets));
     }
@@ -135,6 +136,7 @@ pub async fn diagnose(config: &Config, host: &HostFacts) -> Report {
                 .collect(),
             search_domains: host.search_domains.clone(),
             azure_vm: host.azure_vm.as_ref().is_some_and(|v| v.is_azure),
+            dns_routes: dns_routes(host, &plan.targets),
             notes: host.notes.clone(),
         },
         targets: plan.targets,
@@ -519,4 +521,32 @@ async fn vpn_verdicts(
         }
     }
     out
+}
+
+/// `zone → server (source)` for each private-endpoint zone, when the OS has several servers.
+fn dns_routes(host: &HostFacts, targets: &[crate::targets::Target]) -> Vec<String> {
+    if host.dns_servers.len() < 2 {
+        return Vec::new();
+    }
+    let mut zones: Vec<&str> = targets.iter().filter_map(|t| t.forwarder_zone).collect();
+    zones.sort_unstable();
+    zones.dedup();
+    zones
+        .into_iter()
+        .map(|z| {
+            let servers: Vec<String> = host
+                .servers_for(&format!("x.{z}"))
+                .iter()
+                .map(|s| format!("{} ({})", s.addr, s.source))
+                .collect();
+            format!(
+                "*.{z} → {}",
+                if servers.is_empty() {
+                    "no server".to_string()
+                } else {
+                    servers.join(", ")
+                }
+            )
+        })
+        .collect()
 }

@@ -113,3 +113,83 @@ pub fn evaluate(
         ],
     }]
 }
+
+/// `os.doh-enabled`: Windows encrypts DNS to a server this machine uses (it then talks to a
+/// public DoH provider, which cannot see private zones).
+pub fn os_doh(host: &HostFacts) -> Option<Finding> {
+    let used: Vec<&crate::host::os_doh::OsDohEntry> = host
+        .os_doh
+        .iter()
+        .filter(|e| e.template.is_some() && e.auto_upgrade.unwrap_or(false))
+        .filter(|e| host.dns_servers.iter().any(|s| s.addr.ip() == e.server))
+        .collect();
+    if used.is_empty() {
+        return None;
+    }
+    Some(Finding {
+        id: "os.doh-enabled",
+        severity: Severity::Warning,
+        section: Section::BrowserDoh,
+        subject: used
+            .iter()
+            .map(|e| e.server.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        title: "Windows sends DNS for this machine over HTTPS to a public resolver".into(),
+        detail:
+            "Windows upgrades the queries to these DNS servers to DNS over HTTPS. A public DoH \
+                 resolver cannot see the private DNS zones, so every program gets the workspace's \
+                 public address."
+                .into(),
+        evidence: used
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}: template {} (auto-upgrade on)",
+                    e.server,
+                    e.template.as_deref().unwrap_or("?")
+                )
+            })
+            .collect(),
+        remediation: vec![
+            "Settings > Network & internet > your adapter > DNS server assignment > Edit: set DNS \
+             over HTTPS to Off (or use the VPN's / company's DNS servers instead of public ones)."
+                .into(),
+            "If a policy sets it (HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\DNSClient \
+             DoHPolicy), ask IT."
+                .into(),
+        ],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::ConfiguredServer;
+
+    #[test]
+    fn os_doh_for_a_server_in_use() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/host/windows/netsh-dns-show-encryption.txt"
+        ))
+        .unwrap();
+        let entries = crate::host::os_doh::parse_netsh_dns_encryption(&text);
+        let upgraded = entries
+            .iter()
+            .find(|e| e.auto_upgrade == Some(true) && e.template.is_some())
+            .expect("fixture has an auto-upgraded server");
+        let mut host = HostFacts::empty();
+        host.os_doh = entries.clone();
+        assert!(os_doh(&host).is_none(), "no configured server uses DoH");
+        host.dns_servers.push(ConfiguredServer {
+            label: None,
+            addr: std::net::SocketAddr::new(upgraded.server, 53),
+            source: "ipconfig".into(),
+            domains: Vec::new(),
+        });
+        let f = os_doh(&host).unwrap();
+        assert_eq!(f.id, "os.doh-enabled");
+        assert_eq!(f.subject, upgraded.server.to_string());
+    }
+}

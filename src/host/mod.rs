@@ -50,6 +50,8 @@ pub struct HostFacts {
     pub azure_vm: Option<azure_vm::AzureVm>,
     /// How routes to private addresses are looked up.
     pub routes: RouteLookup,
+    /// Windows OS-level DNS over HTTPS (`netsh dns show encryption`).
+    pub os_doh: Vec<os_doh::OsDohEntry>,
 }
 
 /// How the diagnosis learns the route to a private address.
@@ -128,6 +130,43 @@ impl RouteLookup {
 }
 
 impl HostFacts {
+    /// The configured servers the OS sends `fqdn` to: those whose routing domain matches it most
+    /// specifically, else those used for every name.
+    pub fn servers_for(&self, fqdn: &str) -> Vec<&ConfiguredServer> {
+        let name = fqdn.trim_end_matches('.').to_ascii_lowercase();
+        let matches = |d: &str| {
+            let d = d.trim_matches('.').to_ascii_lowercase();
+            d.is_empty() || name == d || name.ends_with(&format!(".{d}"))
+        };
+        let best = self
+            .dns_servers
+            .iter()
+            .flat_map(|s| {
+                s.domains
+                    .iter()
+                    .filter(|d| matches(d))
+                    .map(move |d| (d.trim_matches('.').len(), s))
+            })
+            .map(|(len, _)| len)
+            .max();
+        match best {
+            Some(len) => self
+                .dns_servers
+                .iter()
+                .filter(|s| {
+                    s.domains
+                        .iter()
+                        .any(|d| matches(d) && d.trim_matches('.').len() == len)
+                })
+                .collect(),
+            None => self
+                .dns_servers
+                .iter()
+                .filter(|s| s.domains.is_empty())
+                .collect(),
+        }
+    }
+
     /// An empty set of facts for this OS (used when host collection is off, and by the lab).
     pub fn empty() -> Self {
         Self {
@@ -150,6 +189,9 @@ pub fn collect(config: &crate::config::Config) -> HostFacts {
         facts.interfaces = interfaces::collect();
         facts.azure_vm = Some(azure_vm::collect());
         facts.routes = RouteLookup::Os;
+        let doh = os_doh::collect();
+        facts.os_doh = doh.entries;
+        facts.notes.extend(doh.notes);
         let hints = browsers::HostHints {
             domain_joined: None,
             vpn_or_enterprise: facts.dns_servers.iter().any(|s| !s.domains.is_empty()),
@@ -192,4 +234,36 @@ pub fn configured_servers(cfg: &dns_config::DnsConfig) -> Vec<ConfiguredServer> 
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(addr: &str, source: &str, domains: &[&str]) -> ConfiguredServer {
+        ConfiguredServer {
+            label: None,
+            addr: addr.parse().unwrap(),
+            source: source.into(),
+            domains: domains.iter().map(|d| d.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn split_dns_routing_prefers_the_most_specific_domain() {
+        let mut h = HostFacts::empty();
+        h.dns_servers = vec![
+            server("192.168.1.1:53", "resolv.conf", &[]),
+            server("10.8.0.1:53", "link tun0", &["azureml.ms"]),
+            server("10.8.0.2:53", "NRPT", &[".api.azureml.ms"]),
+        ];
+        let ws = h.servers_for("x.workspace.eastus2.api.azureml.ms");
+        assert_eq!(ws.len(), 1);
+        assert_eq!(ws[0].source, "NRPT");
+        assert_eq!(
+            h.servers_for("ci.eastus2.instances.azureml.ms")[0].source,
+            "link tun0"
+        );
+        assert_eq!(h.servers_for("example.com")[0].source, "resolv.conf");
+    }
 }

@@ -142,6 +142,10 @@ pub struct HostInfo {
     pub search_domains: Vec<String>,
     /// Whether this is an Azure VM (jump box).
     pub azure_vm: bool,
+    /// Which configured DNS server the OS sends each private-endpoint zone to (split DNS,
+    /// NRPT, scoped resolvers): `api.azureml.ms → 10.8.0.1:53 (link tun0)`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns_routes: Vec<String>,
     /// Notes from collectors that could not read something.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,

@@ -514,6 +514,7 @@ fn host_strings(h: &mut HostInfo, f: &mut dyn FnMut(&mut String)) {
         dns_servers,
         search_domains,
         azure_vm: _,
+        dns_routes,
         notes,
     } = h;
     f(os);
@@ -527,6 +528,7 @@ fn host_strings(h: &mut HostInfo, f: &mut dyn FnMut(&mut String)) {
     }
     dns_servers.iter_mut().for_each(&mut *f);
     search_domains.iter_mut().for_each(&mut *f);
+    dns_routes.iter_mut().for_each(&mut *f);
     notes.iter_mut().for_each(&mut *f);
 }
 

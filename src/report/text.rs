@@ -240,7 +240,11 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
     // With more than one finding, a one-line-each summary comes first, so the whole answer
     // fits on the first screen; the details follow.
     if report.findings.len() > 1 {
-        writeln!(out, "{}", style.bold(&format!("{} findings:", report.findings.len())))?;
+        writeln!(
+            out,
+            "{}",
+            style.bold(&format!("{} findings:", report.findings.len()))
+        )?;
         for f in &report.findings {
             let tag = match f.severity {
                 Severity::Error => style.red("✗"),
@@ -276,6 +280,9 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
         plural(warnings, "warning"),
         plural(infos, "note"),
     )?;
+    for route in &report.host.dns_routes {
+        writeln!(out, "  {} {route}", style.dim("DNS routing:"))?;
+    }
     for note in &report.host.notes {
         writeln!(out, "  {} {note}", style.dim("note:"))?;
     }
