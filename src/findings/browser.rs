@@ -68,7 +68,19 @@ pub fn evaluate(
     out.into_iter()
         .map(|(mut f, names)| {
             if names.len() > 1 {
-                f.title = format!("{} (and {} more names)", f.title, names.len() - 1);
+                f.title = match f.id {
+                    "browser.doh-enabled" => format!(
+                        "{} uses DNS over HTTPS and gets the PUBLIC address of your workspace ({} names)",
+                        f.subject,
+                        names.len()
+                    ),
+                    "browser.trr-drops-private" => format!(
+                        "{} drops the private answers from its DNS-over-HTTPS server ({} names)",
+                        f.subject,
+                        names.len()
+                    ),
+                    _ => format!("{} ({} names)", f.title, names.len()),
+                };
             }
             f
         })
