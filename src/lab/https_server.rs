@@ -6,7 +6,6 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -154,13 +153,11 @@ pub async fn spawn(
                     return;
                 };
                 ctx.counters.handshakes.fetch_add(1, Ordering::Relaxed);
-                let service = hyper::service::service_fn(move |req| {
+                super::serve_http(tls, move |req| {
                     let ctx = ctx.clone();
-                    async move { Ok::<_, std::convert::Infallible>(handle(&ctx, req).await) }
-                });
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(tls), service)
-                    .await;
+                    async move { handle(&ctx, req).await }
+                })
+                .await;
             });
         }
     });
