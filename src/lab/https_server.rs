@@ -212,6 +212,7 @@ async fn handle(ctx: &Ctx, req: Request<Incoming>) -> Response<Full<Bytes>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
     use crate::lab::tls::LabCa;
     use crate::probe::http;
     use crate::probe::tls::{TrustStores, handshake};
