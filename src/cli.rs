@@ -127,6 +127,9 @@ pub struct DiagnoseArgs {
     /// Refuse every destination that is not loopback (tests and lab runs).
     #[arg(long, hide = true)]
     pub loopback_only: bool,
+    /// Tests and lab: treat these CAs as the public roots (repeatable).
+    #[arg(long = "public-roots", value_name = "PEM", hide = true)]
+    pub public_roots: Vec<PathBuf>,
 }
 
 /// `pe-doctor lab` flags.

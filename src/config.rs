@@ -362,7 +362,7 @@ impl Config {
             proxy,
             pac: pick(a.pac, file.pac),
             connect: !(a.no_connect || file.no_connect),
-            lab_public_roots: None,
+            lab_public_roots: (!a.public_roots.is_empty()).then_some(a.public_roots),
             connect_to,
             hosts_file: pick(a.hosts_file, file.hosts_file),
             timeout,
@@ -423,6 +423,11 @@ mod tests {
         assert_eq!(c.azure_dns, "168.63.129.16:53".parse().unwrap());
         assert_eq!(c.doh.len(), 2);
         assert!(c.redact);
+        assert_eq!(c.lab_public_roots, None);
+        let mut a = args();
+        a.public_roots = vec!["lab-ca.pem".into()];
+        let c = Config::from_args(&a).unwrap();
+        assert_eq!(c.lab_public_roots, Some(vec![PathBuf::from("lab-ca.pem")]));
         let mut a = args();
         a.no_doh = true;
         a.dns_servers = vec!["corp=10.1.1.1".into(), "127.0.0.1:5300".into()];
