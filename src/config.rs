@@ -327,6 +327,11 @@ impl Config {
             crate::probe::doh::DohEndpoint::parse(&d.url)
                 .map_err(|e| flag_err("--doh", e.message))?;
         }
+        let ca_files = pick_vec(a.ca_files, file.ca_files);
+        for files in [&ca_files, &a.public_roots] {
+            crate::net::tls::read_pem_certs(files)
+                .map_err(|e| flag_err("--ca-file", e.to_string()))?;
+        }
         let connect_to = pick_vec(a.connect_to, file.connect_to);
         for rule in &connect_to {
             rule.parse::<crate::net::dialer::ConnectTo>()
@@ -358,7 +363,7 @@ impl Config {
             azure_dns,
             doh,
             read_host_dns: !a.no_host_dns,
-            ca_files: pick_vec(a.ca_files, file.ca_files),
+            ca_files,
             proxy,
             pac: pick(a.pac, file.pac),
             connect: !(a.no_connect || file.no_connect),
@@ -424,10 +429,21 @@ mod tests {
         assert_eq!(c.doh.len(), 2);
         assert!(c.redact);
         assert_eq!(c.lab_public_roots, None);
+        let dir = tempfile::tempdir().unwrap();
+        let pem = dir.path().join("lab-ca.pem");
+        let ca = crate::lab::tls::LabCa::new("test CA").unwrap();
+        std::fs::write(&pem, ca.ca_pem()).unwrap();
         let mut a = args();
-        a.public_roots = vec!["lab-ca.pem".into()];
+        a.public_roots = vec![pem.clone()];
         let c = Config::from_args(&a).unwrap();
-        assert_eq!(c.lab_public_roots, Some(vec![PathBuf::from("lab-ca.pem")]));
+        assert_eq!(c.lab_public_roots, Some(vec![pem]));
+        a.public_roots = vec![dir.path().join("missing.pem")];
+        assert!(
+            Config::from_args(&a)
+                .unwrap_err()
+                .to_string()
+                .contains("missing.pem")
+        );
         let mut a = args();
         a.no_doh = true;
         a.dns_servers = vec!["corp=10.1.1.1".into(), "127.0.0.1:5300".into()];

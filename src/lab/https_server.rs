@@ -212,10 +212,10 @@ async fn handle(ctx: &Ctx, req: Request<Incoming>) -> Response<Full<Bytes>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hyper_util::rt::{TokioExecutor, TokioIo};
     use crate::lab::tls::LabCa;
     use crate::probe::http;
     use crate::probe::tls::{TrustStores, handshake};
+    use hyper_util::rt::{TokioExecutor, TokioIo};
     use std::path::PathBuf;
 
     const HOST: &str = "ws.workspace.eastus2.api.azureml.ms";

@@ -172,33 +172,35 @@ pub async fn evaluate(
             ..PacOptions::default()
         };
         let script = PacScript::compile(&text, options).map_err(|e| e.to_string())?;
+        // One round trip to the engine thread for every name.
+        let urls: Vec<String> = fqdns.iter().map(|f| format!("https://{f}/")).collect();
+        let results = script.find_proxy_for_urls(&urls);
         let verdicts: Vec<PacVerdict> = fqdns
             .iter()
-            .map(|fqdn| {
-                let url = format!("https://{fqdn}/");
-                match script.find_proxy(&url, fqdn) {
-                    Ok(r) => {
-                        let eff = r.effective_directives();
-                        PacVerdict {
-                            fqdn: fqdn.clone(),
-                            url,
-                            result: Some(r.raw.clone()),
-                            directives: eff.iter().map(ToString::to_string).collect(),
-                            bad_entries: r.bad_entries.clone(),
-                            error: None,
-                            first: eff.first().cloned(),
-                        }
-                    }
-                    Err(e) => PacVerdict {
+            .zip(urls)
+            .zip(results)
+            .map(|((fqdn, url), r)| match r {
+                Ok(r) => {
+                    let eff = r.effective_directives();
+                    PacVerdict {
                         fqdn: fqdn.clone(),
                         url,
-                        result: None,
-                        directives: Vec::new(),
-                        bad_entries: Vec::new(),
-                        error: Some(e.to_string()),
-                        first: None,
-                    },
+                        result: Some(r.raw.clone()),
+                        directives: eff.iter().map(ToString::to_string).collect(),
+                        bad_entries: r.bad_entries.clone(),
+                        error: None,
+                        first: eff.first().cloned(),
+                    }
                 }
+                Err(e) => PacVerdict {
+                    fqdn: fqdn.clone(),
+                    url,
+                    result: None,
+                    directives: Vec::new(),
+                    bad_entries: Vec::new(),
+                    error: Some(e.to_string()),
+                    first: None,
+                },
             })
             .collect();
         Ok::<_, String>((verdicts, script.has_find_proxy_for_url_ex()))

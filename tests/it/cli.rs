@@ -282,3 +282,18 @@ async fn expected_state_file_drives_the_verdict() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.json:3:"), "{err}");
 }
+
+#[test]
+fn unreadable_ca_file_exits_2_naming_it() {
+    let out = run(&[
+        "diagnose",
+        "--fqdn",
+        "a.example",
+        "--ca-file",
+        "/nonexistent/corp-root.pem",
+        "--loopback-only",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/corp-root.pem"), "{err}");
+}

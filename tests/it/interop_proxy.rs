@@ -634,7 +634,20 @@ const RUN_LIMIT: Duration = Duration::from_secs(30);
 
 /// The lab workspace's names (`--workspace-name` and `--instance` included).
 fn lab_names() -> Vec<String> {
-    world::targets().into_iter().map(|t| t.fqdn).collect()
+    // The names `diagnose` derives from the flags these tests pass (workspace, notebooks and the
+    // compute instance; no storage account or inference endpoint).
+    world::targets()
+        .into_iter()
+        .filter(|t| {
+            !matches!(
+                t.kind,
+                pe_doctor::targets::TargetKind::StorageBlob
+                    | pe_doctor::targets::TargetKind::StorageFile
+                    | pe_doctor::targets::TargetKind::Inference
+            )
+        })
+        .map(|t| t.fqdn)
+        .collect()
 }
 
 /// Every lab name → 127.0.0.1 (`names == false`: the zones exist, the names do not).
