@@ -323,7 +323,8 @@ mod tests {
     use super::*;
     use std::io::Write as _;
 
-    const BENCH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/bench/pac");
+    // Copies of ../shared/bench/pac (the shared benchmark inputs), so the tests need no sibling.
+    const BENCH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pac");
 
     fn run_to_string(args: &PacArgs) -> Result<String, PacCmdError> {
         let mut out = Vec::new();
