@@ -336,21 +336,38 @@ async fn connection_phase(
     };
     let left = || deadline.saturating_duration_since(tokio::time::Instant::now());
 
-    // The PAC to evaluate: --pac, or the one the system settings name.
+    // The PAC to evaluate: --pac, or the one the system settings name, or one WPAD finds.
+    let routes_use_wpad = matches!((&config.proxy, &config.pac, &host.proxy), (None, None, Some(d))
+        if plan.targets.iter().any(|t| matches!(d.route_for(&t.fqdn), SysRoute::Wpad { .. })));
+    let wpad = if routes_use_wpad {
+        crate::probe::pac::discover_wpad(
+            &host.search_domains,
+            config.loopback_only,
+            left().min(Duration::from_secs(3)),
+        )
+        .await
+    } else {
+        None
+    };
     let pac_source: Option<(String, String)> = match (&config.proxy, &config.pac, &host.proxy) {
         (Some(_), _, _) => None,
         (None, Some(p), _) => Some((p.clone(), "--pac".into())),
-        (None, None, Some(d)) => plan
-            .targets
-            .iter()
-            .find_map(|t| match d.route_for(&t.fqdn) {
-                SysRoute::Pac { url, source } => Some((url, source.to_string())),
-                SysRoute::Wpad { otherwise, .. } => match *otherwise {
-                    SysRoute::Pac { url, source } => Some((url, source.to_string())),
-                    _ => None,
-                },
-                _ => None,
-            }),
+        (None, None, Some(d)) => {
+            wpad.clone()
+                .map(|u| (u, "WPAD (DNS)".to_string()))
+                .or_else(|| {
+                    plan.targets
+                        .iter()
+                        .find_map(|t| match d.route_for(&t.fqdn) {
+                            SysRoute::Pac { url, source } => Some((url, source.to_string())),
+                            SysRoute::Wpad { otherwise, .. } => match *otherwise {
+                                SysRoute::Pac { url, source } => Some((url, source.to_string())),
+                                _ => None,
+                            },
+                            _ => None,
+                        })
+                })
+        }
         _ => None,
     };
     let pac = match &pac_source {
@@ -399,11 +416,14 @@ async fn connection_phase(
                     format!("{source} names a {} proxy: not probed", server.scheme),
                 )),
                 SysRoute::Pac { url, .. } => from_pac(verdict_for(&t.fqdn), &url),
+                SysRoute::Wpad { .. } if wpad.is_some() => {
+                    from_pac(verdict_for(&t.fqdn), wpad.as_deref().unwrap_or("WPAD"))
+                }
                 SysRoute::Wpad { otherwise, .. } => match *otherwise {
                     SysRoute::Pac { url, .. } => from_pac(verdict_for(&t.fqdn), &url),
                     other => Decision::Direct(reason(
                         "system",
-                        format!("WPAD auto-detection on (not probed); otherwise {other}"),
+                        format!("WPAD auto-detection on, no wpad.dat found; {other}"),
                     )),
                 },
             },

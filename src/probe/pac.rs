@@ -55,6 +55,36 @@ pub struct PacReport {
 }
 
 /// DNS for the script from the diagnosis's own answers; the real clock and time zone.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wpad_devolution() {
+        assert_eq!(
+            wpad_candidates(&["emea.corp.example.com".into()]),
+            vec![
+                "http://wpad.emea.corp.example.com/wpad.dat",
+                "http://wpad.corp.example.com/wpad.dat",
+                "http://wpad.example.com/wpad.dat",
+                "http://wpad/wpad.dat",
+            ]
+        );
+        assert_eq!(wpad_candidates(&[]), vec!["http://wpad/wpad.dat"]);
+    }
+
+    #[tokio::test]
+    async fn wpad_is_never_fetched_off_loopback_in_lab_mode() {
+        let found = discover_wpad(
+            &["corp.example.com".into()],
+            true,
+            Duration::from_millis(200),
+        )
+        .await;
+        assert_eq!(found, None);
+    }
+}
+
 #[derive(Debug)]
 struct DiagnosisHost {
     names: HashMap<String, Vec<IpAddr>>,
@@ -125,6 +155,42 @@ pub async fn load(source: &str, loopback_only: bool, timeout: Duration) -> Resul
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())
     }
+}
+
+/// WPAD over DNS: the URLs a browser tries, `http://wpad.<domain>/wpad.dat` for each search
+/// domain and its parents down to two labels (devolution), then `http://wpad/wpad.dat`.
+pub fn wpad_candidates(search: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for d in search {
+        let labels: Vec<&str> = d
+            .trim_matches('.')
+            .split('.')
+            .filter(|l| !l.is_empty())
+            .collect();
+        for i in 0..labels.len().saturating_sub(1) {
+            let url = format!("http://wpad.{}/wpad.dat", labels[i..].join("."));
+            if !out.contains(&url) {
+                out.push(url);
+            }
+        }
+    }
+    out.push("http://wpad/wpad.dat".into());
+    out
+}
+
+/// Tries the WPAD candidates concurrently and returns the first (in order) that serves a PAC.
+pub async fn discover_wpad(
+    search: &[String],
+    loopback_only: bool,
+    timeout: Duration,
+) -> Option<String> {
+    let candidates = wpad_candidates(search);
+    let tries = candidates.iter().map(|u| load(u, loopback_only, timeout));
+    let results = futures_util::future::join_all(tries).await;
+    candidates
+        .into_iter()
+        .zip(results)
+        .find_map(|(u, r)| r.ok().map(|_| u))
 }
 
 /// Loads, compiles and evaluates the PAC for every target.
