@@ -191,7 +191,12 @@ async fn tour(opts: &LabOptions) -> u8 {
             Ok(run) => {
                 let report = run.diagnose().await;
                 let ids: Vec<&str> = report.findings.iter().map(|f| f.id).collect();
+                let warned = report
+                    .findings
+                    .iter()
+                    .any(|f| f.severity == crate::findings::Severity::Warning);
                 let verdict = match report.verdict {
+                    Verdict::Healthy if warned => "! warnings",
                     Verdict::Healthy => "✓ healthy",
                     Verdict::Problems => "✗ problems",
                     Verdict::Inconclusive => "? inconclusive",
