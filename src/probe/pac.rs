@@ -230,7 +230,7 @@ pub async fn evaluate(
         my: my_addresses,
     });
     let fqdns: Vec<String> = targets.iter().map(|t| t.fqdn.clone()).collect();
-    let per_call = timeout.min(Duration::from_secs(5));
+    let per_call = timeout.min(Duration::from_secs(2));
     let joined = tokio::task::spawn_blocking(move || {
         let options = PacOptions {
             host,
@@ -238,9 +238,32 @@ pub async fn evaluate(
             ..PacOptions::default()
         };
         let script = PacScript::compile(&text, options).map_err(|e| e.to_string())?;
-        // One round trip to the engine thread for every name.
+        // The first name alone: a script that runs away (time or loop limits) would do so for
+        // every name, so it is not run again. Then one round trip for all the others.
         let urls: Vec<String> = fqdns.iter().map(|f| format!("https://{f}/")).collect();
-        let results = script.find_proxy_for_urls(&urls);
+        let mut results = Vec::with_capacity(urls.len());
+        if let (Some(url), Some(host)) = (urls.first(), fqdns.first()) {
+            let first = script.find_proxy(url, host);
+            let runaway = matches!(
+                first,
+                Err(pac::PacError::Timeout { .. } | pac::PacError::LimitExceeded { .. })
+            );
+            let rest: Vec<Result<pac::PacResult, pac::PacError>> = if runaway {
+                let msg = first
+                    .as_ref()
+                    .err()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                urls[1..]
+                    .iter()
+                    .map(|_| Err(pac::PacError::Engine(format!("not run again: {msg}"))))
+                    .collect()
+            } else {
+                script.find_proxy_for_urls(&urls[1..])
+            };
+            results.push(first);
+            results.extend(rest);
+        }
         let verdicts: Vec<PacVerdict> = fqdns
             .iter()
             .zip(urls)
@@ -270,8 +293,19 @@ pub async fn evaluate(
             })
             .collect();
         Ok::<_, String>((verdicts, script.has_find_proxy_for_url_ex()))
-    })
-    .await;
+    });
+    // Bounded by the diagnosis deadline; a script stuck where the engine cannot interrupt it
+    // is left to its own limits on its thread.
+    let joined = match tokio::time::timeout(timeout, joined).await {
+        Ok(j) => j,
+        Err(_) => {
+            report.compile_error = Some(format!(
+                "the PAC did not finish within {} ms",
+                timeout.as_millis()
+            ));
+            return report;
+        }
+    };
     match joined {
         Ok(Ok((verdicts, _))) => {
             report.entry_point = Some("FindProxyForURL".into());

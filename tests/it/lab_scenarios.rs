@@ -332,3 +332,72 @@ async fn jump_box_is_recognised_from_dmi() {
     assert!(r.host.azure_vm);
     assert_eq!(r.verdict, Verdict::Healthy);
 }
+
+async fn with_pac(source: &str) -> pe_doctor::report::model::Report {
+    let run = scenarios::setup("pac-sends-to-proxy", &LabOptions::default())
+        .await
+        .expect("setup");
+    let mut config = run.config.clone();
+    config.pac = Some(source.to_string());
+    pe_doctor::diagnose::diagnose(&config, &run.host).await
+}
+
+#[tokio::test]
+async fn missing_pac_is_pac_load_failed_and_traffic_goes_direct() {
+    let r = with_pac("/nonexistent/proxy.pac").await;
+    let f = finding(&r, "pac.load-failed");
+    assert!(
+        f.evidence[0].contains("/nonexistent/proxy.pac"),
+        "{:?}",
+        f.evidence
+    );
+    // Browsers fall back to DIRECT: the direct connections to the private endpoint work.
+    assert!(
+        r.connections
+            .iter()
+            .any(|c| c.reason.source == "pac" && c.http.as_ref().is_some_and(|h| h.status == 200))
+    );
+}
+
+#[tokio::test]
+async fn broken_and_hostile_pacs_are_pac_eval_failed_within_the_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, body) in [
+        (
+            "syntax.pac",
+            "function FindProxyForURL(url, host) { return \"DIRECT\"; ",
+        ),
+        (
+            "throws.pac",
+            "function FindProxyForURL(url, host) { throw new Error('boom'); }",
+        ),
+        (
+            "loop.pac",
+            "function FindProxyForURL(url, host) { while (true) {} }",
+        ),
+        (
+            "recursion.pac",
+            "function f(n) { return f(n + 1); }\nfunction FindProxyForURL(url, host) { return f(0); }",
+        ),
+        (
+            "not-a-string.pac",
+            "function FindProxyForURL(url, host) { return 42; }",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        let started = std::time::Instant::now();
+        let r = with_pac(path.to_str().unwrap()).await;
+        let f = finding(&r, "pac.eval-failed");
+        assert!(!f.evidence.is_empty(), "{name}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{name} took {:?}",
+            started.elapsed()
+        );
+        assert!(
+            !r.findings.iter().any(|f| f.id == "pac.not-direct"),
+            "{name}"
+        );
+    }
+}
