@@ -381,12 +381,15 @@ impl Config {
 
 /// `doh:<host>` for an https URL (`doh:cloudflare-dns.com`), None when not https.
 fn doh_label(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("https://")?;
-    let host = rest
+    Some(format!("doh:{}", doh_host(url)?))
+}
+
+/// The host of an https DoH URL or template; None when not https.
+pub(crate) fn doh_host(url: &str) -> Option<&str> {
+    url.strip_prefix("https://")?
         .split(['/', ':', '{', '?'])
         .next()
-        .filter(|h| !h.is_empty())?;
-    Some(format!("doh:{host}"))
+        .filter(|h| !h.is_empty())
 }
 
 #[cfg(test)]

@@ -56,14 +56,20 @@ pub async fn diagnose(config: &Config, host: &HostFacts) -> Report {
     let resolutions: Vec<Resolution> = questions
         .iter()
         .zip(answers)
-        .map(|(&(t, r), answer)| {
+        .filter_map(|(&(t, r), answer)| {
             let (answer, elapsed_ms) = answer.unwrap_or_else(|| {
                 (
                     DnsAnswer::failed(DnsStatus::Timeout, "overall deadline reached"),
                     config.timeout.as_millis() as u64,
                 )
             });
-            resolution(&plan, t, r, answer, elapsed_ms)
+            // questions() only yields valid indices.
+            Some(resolution(
+                plan.targets.get(t)?,
+                plan.resolvers.get(r)?,
+                answer,
+                elapsed_ms,
+            ))
         })
         .collect();
 
@@ -92,7 +98,7 @@ pub async fn diagnose(config: &Config, host: &HostFacts) -> Report {
         &plan.targets,
         &resolutions,
     ));
-    let vpn = vpn_verdicts(host, &resolutions, &connections).await;
+    let vpn = vpn_verdicts(host, &resolutions).await;
     findings.extend(findings::vpn::evaluate(host, &vpn, &connections));
     findings.extend(findings::vpn::os_doh(host));
     if let Some(p) = &pac {
@@ -168,15 +174,16 @@ fn verdict(resolutions: &[Resolution], findings: &[findings::Finding]) -> Verdic
     }
 }
 
-fn resolution(plan: &Plan, t: usize, r: usize, answer: DnsAnswer, elapsed_ms: u64) -> Resolution {
-    let (fqdn, resolver) = match (plan.targets.get(t), plan.resolvers.get(r)) {
-        (Some(t), Some(r)) => (t.fqdn.clone(), r.info.clone()),
-        _ => unreachable_pair(),
-    };
+fn resolution(
+    target: &crate::targets::Target,
+    resolver: &plan::PlannedResolver,
+    answer: DnsAnswer,
+    elapsed_ms: u64,
+) -> Resolution {
     let class = classify(&answer.addresses);
     Resolution {
-        fqdn,
-        resolver,
+        fqdn: target.fqdn.clone(),
+        resolver: resolver.info.clone(),
         status: answer.status,
         chain: answer.chain,
         addresses: answer.addresses,
@@ -184,21 +191,6 @@ fn resolution(plan: &Plan, t: usize, r: usize, answer: DnsAnswer, elapsed_ms: u6
         elapsed_ms,
         error: answer.error,
     }
-}
-
-#[cold]
-fn unreachable_pair() -> (String, crate::report::model::ResolverInfo) {
-    // questions() only yields valid indices; keep a harmless value rather than panic.
-    (
-        String::new(),
-        crate::report::model::ResolverInfo {
-            label: String::new(),
-            role: ResolverRole::Custom,
-            transport: crate::report::model::Transport::Udp,
-            address: String::new(),
-            source: None,
-        },
-    )
 }
 
 /// The shared probe machinery (clients built once per diagnosis).
@@ -518,7 +510,6 @@ async fn connection_phase(
 async fn vpn_verdicts(
     host: &HostFacts,
     resolutions: &[Resolution],
-    _connections: &[Connection],
 ) -> Vec<(std::net::IpAddr, crate::host::routes::VpnVerdict)> {
     let mut ips: Vec<std::net::IpAddr> = Vec::new();
     for r in resolutions

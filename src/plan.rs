@@ -144,13 +144,7 @@ pub fn plan(config: &Config, host: &HostFacts) -> Plan {
             existing.info.source = Some(format!("used by {}", b.label));
             continue;
         }
-        let host_part = b
-            .url
-            .trim_start_matches("https://")
-            .split(['/', ':', '{', '?'])
-            .next()
-            .unwrap_or("doh")
-            .to_string();
+        let host_part = crate::config::doh_host(&b.url).unwrap_or("doh").to_string();
         resolvers.push(PlannedResolver {
             info: ResolverInfo {
                 label: format!("browser-doh:{host_part}"),

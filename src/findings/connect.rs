@@ -76,6 +76,9 @@ pub fn evaluate(
         }
         g.evidence.push(ev);
     };
+    // Unreachable private endpoints are one root cause (no path to the VNet): one finding
+    // naming every address.
+    let mut unreachable: Vec<String> = Vec::new();
     for c in connections.iter().filter(|c| !c.guarded()) {
         match &c.route {
             Route::Direct { address, resolver } => {
@@ -87,6 +90,9 @@ pub fn evaluate(
                     && is_private(*address)
                     && !dns_explains(&c.fqdn)
                 {
+                    if !unreachable.contains(&address.to_string()) {
+                        unreachable.push(address.to_string());
+                    }
                     add(
                         Cause::Unreachable,
                         String::new(),
@@ -171,33 +177,14 @@ pub fn evaluate(
     groups
         .into_iter()
         .map(|((cause, subject), g)| {
-            // Unreachable private endpoints are one root cause (no path to the VNet): one
-            // finding naming every address.
             let subject = if cause == Cause::Unreachable {
-                unreachable_addresses(connections, &g).join(", ")
+                unreachable.join(", ")
             } else {
                 subject
             };
             render(cause, &subject, g)
         })
         .collect()
-}
-
-fn unreachable_addresses(connections: &[Connection], g: &Group) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for c in connections {
-        if let Route::Direct { address, .. } = &c.route
-            && g.names.contains(&c.fqdn)
-            && c.failure
-                .as_ref()
-                .is_some_and(|f| f.phase == Phase::Connect)
-            && is_private(*address)
-            && !out.contains(&address.to_string())
-        {
-            out.push(address.to_string());
-        }
-    }
-    out
 }
 
 fn render(cause: Cause, subject: &str, g: Group) -> Finding {

@@ -6,7 +6,7 @@ use crate::classify::AddrClass;
 use crate::host::hosts_file::{self, HostsEntry};
 use crate::probe::answer::DnsStatus;
 use crate::report::model::{Resolution, ResolverInfo, ResolverRole};
-use crate::targets::Target;
+use crate::targets::{Cloud, Target, forwarder_zone_of};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::Path;
@@ -89,31 +89,6 @@ fn is_failure(r: &Resolution) -> bool {
     )
 }
 
-/// The zone a custom DNS server needs a conditional forwarder for (the *public* zone).
-pub fn forwarder_zone(fqdn: &str) -> Option<&'static str> {
-    const ZONES: [&str; 14] = [
-        "api.azureml.ms",
-        "notebooks.azure.net",
-        "instances.azureml.ms",
-        "instances.ml.azure.ms",
-        "inference.ml.azure.com",
-        "aznbcontent.net",
-        "blob.core.windows.net",
-        "file.core.windows.net",
-        "vault.azure.net",
-        "azurecr.io",
-        "api.ml.azure.us",
-        "notebooks.usgovcloudapi.net",
-        "api.ml.azure.cn",
-        "notebooks.chinacloudapi.cn",
-    ];
-    let f = fqdn.trim_end_matches('.').to_ascii_lowercase();
-    ZONES
-        .iter()
-        .copied()
-        .find(|z| f.ends_with(&format!(".{z}")))
-}
-
 /// The ways a name can be wrong, each a root cause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Cause {
@@ -180,7 +155,7 @@ impl<'a> Ctx<'a> {
             .iter()
             .find(|t| t.fqdn == fqdn)
             .and_then(|t| t.forwarder_zone)
-            .or_else(|| forwarder_zone(fqdn));
+            .or_else(|| forwarder_zone_of(fqdn, Cloud::Public));
         if let Some(z) = zone
             && !g.forwarder_zones.contains(&z)
         {

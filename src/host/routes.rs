@@ -12,7 +12,7 @@
 use crate::host::dns_config::command::{self, CommandError, TOOL_TIMEOUT};
 use crate::host::interfaces::{self, Interface};
 use serde::{Deserialize, Serialize};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 /// Why the route to an address could not be determined.
@@ -639,21 +639,6 @@ fn active_vpn_names(interfaces: &[Interface]) -> Vec<String> {
         .filter(|i| i.is_active_vpn())
         .map(|i| i.name.clone())
         .collect()
-}
-
-/// Whether `ip` is in a private range a VNet typically uses (RFC 1918, 100.64.0.0/10 shared
-/// space, IPv6 unique-local fc00::/7).
-pub fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_private() || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
-        }
-        IpAddr::V6(v6) => is_unique_local(&v6),
-    }
-}
-
-fn is_unique_local(v6: &Ipv6Addr) -> bool {
-    (v6.segments()[0] & 0xfe00) == 0xfc00
 }
 
 #[cfg(test)]

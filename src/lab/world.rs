@@ -3,8 +3,7 @@
 //! realistic addresses (10.x private, 20.x/40.x public).
 
 use super::dns_server::View;
-use crate::findings::dns::forwarder_zone;
-use crate::targets::{self, Target, TargetKind, WorkspaceSpec};
+use crate::targets::{self, Cloud, Target, TargetKind, WorkspaceSpec, forwarder_zone_of};
 use std::net::IpAddr;
 
 /// The lab workspace GUID.
@@ -53,7 +52,7 @@ pub fn targets() -> Vec<Target> {
 
 /// `X.<zone>` -> `X.privatelink.<zone>`; None when the name is not in a known zone.
 pub fn privatelink_name(fqdn: &str) -> Option<String> {
-    let zone = forwarder_zone(fqdn)?;
+    let zone = forwarder_zone_of(fqdn, Cloud::Public)?;
     let host = fqdn.strip_suffix(zone)?;
     Some(format!("{host}privatelink.{zone}"))
 }

@@ -3,6 +3,7 @@
 //! them.
 
 use super::{FailKind, Phase, ProbeError};
+use crate::host::proxy_settings::redact_url;
 use crate::net::dialer::Dialer;
 use base64::Engine;
 use serde::Serialize;
@@ -31,7 +32,7 @@ impl ProxyEndpoint {
             ProbeError::new(
                 Phase::ProxyConnect,
                 FailKind::Other,
-                format!("proxy {:?}: {m}", redact(s)),
+                format!("proxy {:?}: {m}", redact_url(s)),
             )
         };
         let with_scheme = if s.contains("://") {
@@ -63,15 +64,6 @@ impl ProxyEndpoint {
     /// `host:port` (no credentials).
     pub fn display(&self) -> String {
         format!("{}:{}", self.host, self.port)
-    }
-}
-
-/// Hides `user:pass@` in a URL-like string.
-pub fn redact(s: &str) -> String {
-    match (s.find("://"), s.rfind('@')) {
-        (Some(i), Some(at)) if at > i => format!("{}***{}", &s[..i + 3], &s[at..]),
-        (None, Some(at)) => format!("***{}", &s[at..]),
-        _ => s.to_string(),
     }
 }
 
@@ -235,7 +227,7 @@ mod tests {
         assert_eq!(p.credentials, Some(("alice".into(), "s3cret".into())));
         assert_eq!(ProxyEndpoint::parse("10.0.0.1:8080").unwrap().port, 8080);
         assert_eq!(
-            redact("http://alice:s3cret@proxy:3128"),
+            redact_url("http://alice:s3cret@proxy:3128"),
             "http://***@proxy:3128"
         );
         let e = ProxyEndpoint::parse("socks5://u:p@h:1080").unwrap_err();

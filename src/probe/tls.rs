@@ -3,6 +3,7 @@
 //! the second was issued by a private CA: TLS inspection.
 
 use super::{FailKind, Phase, ProbeError};
+use crate::net::tls::provider;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -20,10 +21,6 @@ use tokio_rustls::client::TlsStream;
 pub struct TrustStores {
     os: Arc<dyn ServerCertVerifier>,
     public: Arc<dyn ServerCertVerifier>,
-}
-
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
 }
 
 fn webpki(roots: RootCertStore) -> Result<Arc<dyn ServerCertVerifier>, ProbeError> {

@@ -143,17 +143,6 @@ enum CellKind {
     Quiet,
 }
 
-fn header(report: &Report) -> String {
-    let mut parts = vec![format!("pe-doctor {}", report.tool.version)];
-    if let Some(w) = &report.workspace {
-        parts.push(format!("workspace {} ({})", shorten(&w.id, 40), w.region));
-    }
-    parts.push(format!("{} names", report.targets.len()));
-    parts.push(format!("{} resolvers", report.resolvers.len()));
-    parts.push(format!("{:.1} s", report.duration_ms as f64 / 1000.0));
-    parts.join(" · ")
-}
-
 fn finding_block(f: &Finding, style: Style, out: &mut dyn Write) -> io::Result<()> {
     let (tag, painted) = match f.severity {
         Severity::Error => ("✗ PROBLEM", style.red("✗ PROBLEM")),
@@ -215,7 +204,7 @@ fn finding_block(f: &Finding, style: Style, out: &mut dyn Write) -> io::Result<(
 /// Renders the text report.
 pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
     let style = Style { color };
-    writeln!(out, "{}", header(report))?;
+    writeln!(out, "{}", super::header_line(report))?;
     writeln!(out)?;
     match report.verdict {
         Verdict::Healthy if report.findings.iter().all(|f| f.severity == Severity::Info) => {
@@ -260,26 +249,8 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
     }
     matrix(report, style, out)?;
     paths(report, style, out)?;
-    let count = |sev: Severity| report.findings.iter().filter(|f| f.severity == sev).count();
-    let (errors, warnings, infos) = (
-        count(Severity::Error),
-        count(Severity::Warning),
-        count(Severity::Info),
-    );
-    let checks = report.resolutions.len();
-    let good = report
-        .resolutions
-        .iter()
-        .filter(|r| r.status == DnsStatus::Ok && r.class == AddrClass::Private)
-        .count();
     writeln!(out)?;
-    writeln!(
-        out,
-        "{good} of {checks} answers were private addresses · {} · {} · {}",
-        plural(errors, "error"),
-        plural(warnings, "warning"),
-        plural(infos, "note"),
-    )?;
+    writeln!(out, "{}", super::tally_line(report))?;
     for route in &report.host.dns_routes {
         writeln!(out, "  {} {route}", style.dim("DNS routing:"))?;
     }
@@ -326,14 +297,6 @@ fn paths(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     Ok(())
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }
 
 fn matrix(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
