@@ -190,7 +190,7 @@ async fn tour(opts: &LabOptions) -> u8 {
         let line = match scenarios::setup(s.name, opts).await {
             Ok(run) => {
                 let report = run.diagnose().await;
-                let ids: Vec<&str> = report.findings.iter().map(|f| f.id).collect();
+                let ids: Vec<&str> = report.findings.iter().map(|f| f.id.as_str()).collect();
                 let warned = report
                     .findings
                     .iter()

@@ -1,21 +1,7 @@
 //! Address classification: private (RFC 1918, CGNAT, ULA, ...) versus public.
 
-use serde::Serialize;
+use crate::model::AddrClass;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
-/// What kind of addresses an answer holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AddrClass {
-    /// Every address is private.
-    Private,
-    /// Every address is public.
-    Public,
-    /// Both private and public addresses.
-    Mixed,
-    /// No address at all.
-    None,
-}
 
 /// True for addresses that only make sense inside a private network: RFC 1918, CGNAT
 /// (100.64/10), loopback, link-local, IPv6 ULA (fc00::/7) and link-local (fe80::/10).

@@ -5,20 +5,20 @@ use crate::config::Config;
 use crate::findings::{self, dns::DnsFacts};
 use crate::host::proxy_settings::Route as SysRoute;
 use crate::host::{HostFacts, hosts_file};
+use crate::model::DnsStatus;
+use crate::model::{FailKind, Phase, ProbeError};
+use crate::model::{Resolution, ResolverRole};
 use crate::net::dialer::{ConnectTo, Dialer};
 use crate::net::tls;
 use crate::plan::{self, Ask, Plan};
-use crate::probe::answer::{DnsAnswer, DnsStatus};
+use crate::probe::answer::DnsAnswer;
 use crate::probe::connect::{self, Connection, Route, RouteReason};
 use crate::probe::doh::{DohClient, DohEndpoint};
 use crate::probe::pac::{PacReport, PacVerdict};
 use crate::probe::proxy::ProxyEndpoint;
 use crate::probe::tls::TrustStores;
-use crate::probe::{FailKind, Phase, ProbeError};
 use crate::probe::{dns, system};
-use crate::report::model::{
-    HostInfo, Report, Resolution, ResolverRole, SCHEMA, ToolInfo, Verdict, WorkspaceInfo,
-};
+use crate::report::model::{HostInfo, Report, SCHEMA, ToolInfo, Verdict, WorkspaceInfo};
 use crate::run::{self, Job};
 use pac::Directive;
 use std::sync::Arc;

@@ -20,6 +20,7 @@ pub mod diagnose;
 pub mod findings;
 pub mod host;
 pub mod lab;
+pub mod model;
 pub mod net;
 pub mod pac_cmd;
 pub mod pac_fetch;

@@ -2,7 +2,7 @@
 
 use crate::config::{Config, SystemResolver};
 use crate::host::HostFacts;
-use crate::report::model::{ResolverInfo, ResolverRole, Transport};
+use crate::model::{ResolverInfo, ResolverRole, Transport};
 use crate::targets::Target;
 use std::net::SocketAddr;
 

@@ -1,11 +1,11 @@
 //! Browser rules: a browser on this machine that resolves through DNS over HTTPS, judged by
 //! what its own DoH server answered for each private-endpoint name.
 
-use super::Finding;
-use crate::classify::AddrClass;
+use super::{Finding, FindingId};
 use crate::host::browsers::{self, BrowserDoh, DohAnswer};
-use crate::probe::answer::DnsStatus;
-use crate::report::model::{Resolution, ResolverRole};
+use crate::model::AddrClass;
+use crate::model::DnsStatus;
+use crate::model::{Resolution, ResolverRole};
 use crate::targets::Target;
 
 fn answer_for(b: &BrowserDoh, fqdn: &str, resolutions: &[Resolution]) -> DohAnswer {
@@ -69,12 +69,12 @@ pub fn evaluate(
         .map(|(mut f, names)| {
             if names.len() > 1 {
                 f.title = match f.id {
-                    "browser.doh-enabled" => format!(
+                    FindingId::BrowserDohEnabled => format!(
                         "{} uses DNS over HTTPS and gets the PUBLIC address of your workspace ({} names)",
                         f.subject,
                         names.len()
                     ),
-                    "browser.trr-drops-private" => format!(
+                    FindingId::BrowserTrrDropsPrivate => format!(
                         "{} drops the private answers from its DNS-over-HTTPS server ({} names)",
                         f.subject,
                         names.len()

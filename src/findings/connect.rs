@@ -1,10 +1,10 @@
 //! Connection rules: what happened on the way to each target (direct or through a proxy).
 
-use super::{Finding, Section, Severity};
+use super::{Finding, FindingId, Section, Severity};
 use crate::classify::is_private;
+use crate::model::{FailKind, Phase};
+use crate::model::{ResolverInfo, ResolverRole};
 use crate::probe::connect::{Connection, Route};
-use crate::probe::{FailKind, Phase};
-use crate::report::model::{ResolverInfo, ResolverRole};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -189,9 +189,9 @@ pub fn evaluate(
 
 fn render(cause: Cause, subject: &str, g: Group) -> Finding {
     let names = g.names.join(", ");
-    let (id, severity, section, title, detail, remediation): (&'static str, Severity, Section, String, String, Vec<String>) = match cause {
+    let (id, severity, section, title, detail, remediation): (FindingId, Severity, Section, String, String, Vec<String>) = match cause {
         Cause::Unreachable => (
-            "connect.unreachable",
+            FindingId::ConnectUnreachable,
             Severity::Error,
             Section::ConnectionMethod,
             format!("The private endpoint ({subject}) cannot be reached on port 443"),
@@ -208,7 +208,7 @@ fn render(cause: Cause, subject: &str, g: Group) -> Finding {
             ],
         ),
         Cause::Intercepted => (
-            "connect.tls-intercepted",
+            FindingId::ConnectTlsIntercepted,
             Severity::Warning,
             Section::Proxy,
             format!("TLS to {names} is intercepted (certificate from {subject})"),
@@ -226,7 +226,7 @@ fn render(cause: Cause, subject: &str, g: Group) -> Finding {
             ],
         ),
         Cause::PublicForbidden => (
-            "connect.public-endpoint-forbidden",
+            FindingId::ConnectPublicEndpointForbidden,
             Severity::Error,
             Section::Proxy,
             format!("The workspace's public endpoint refuses the request ({subject})"),
@@ -244,7 +244,7 @@ fn render(cause: Cause, subject: &str, g: Group) -> Finding {
             ],
         ),
         Cause::ProxyDenied => (
-            "proxy.denied",
+            FindingId::ProxyDenied,
             Severity::Error,
             Section::Proxy,
             format!("The proxy {subject} refuses connections to {names}"),
@@ -257,7 +257,7 @@ fn render(cause: Cause, subject: &str, g: Group) -> Finding {
             ],
         ),
         Cause::ProxyAuth => (
-            "proxy.auth-required",
+            FindingId::ProxyAuthRequired,
             Severity::Error,
             Section::Proxy,
             format!("The proxy {subject} requires authentication"),
@@ -272,7 +272,7 @@ fn render(cause: Cause, subject: &str, g: Group) -> Finding {
             ],
         ),
         Cause::ProxyUpstream => (
-            "proxy.upstream-failed",
+            FindingId::ProxyUpstreamFailed,
             Severity::Error,
             Section::Proxy,
             format!("The proxy {subject} could not resolve or reach {names}"),
@@ -287,7 +287,7 @@ fn render(cause: Cause, subject: &str, g: Group) -> Finding {
             ],
         ),
         Cause::ProxyUnreachable => (
-            "proxy.unreachable",
+            FindingId::ProxyUnreachable,
             Severity::Error,
             Section::Proxy,
             format!("The proxy {subject} does not accept connections"),

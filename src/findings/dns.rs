@@ -1,11 +1,11 @@
 //! DNS rules: compare what each resolver answered for each name with the truth (expected
 //! state, Azure DNS, or a resolver that knows the private zone) and name the root cause.
 
-use super::{Finding, Section, Severity};
-use crate::classify::AddrClass;
+use super::{Finding, FindingId, Section, Severity};
 use crate::host::hosts_file::{self, HostsEntry};
-use crate::probe::answer::DnsStatus;
-use crate::report::model::{Resolution, ResolverInfo, ResolverRole};
+use crate::model::AddrClass;
+use crate::model::DnsStatus;
+use crate::model::{Resolution, ResolverInfo, ResolverRole};
 use crate::targets::{Cloud, Target, forwarder_zone_of};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -371,7 +371,7 @@ fn azure_unreachable(facts: DnsFacts<'_>) -> Option<Finding> {
         return None;
     }
     Some(Finding {
-        id: "dns.azure-dns-unreachable",
+        id: FindingId::DnsAzureDnsUnreachable,
         severity: Severity::Info,
         section: Section::DnsAzure,
         subject: format!("{} ({})", first.resolver.label, first.resolver.address),
@@ -421,7 +421,7 @@ fn render(cause: Cause, subject: &str, g: &Group, hosts_path: Option<&Path>) -> 
     let zones = zones_text(g);
     let evidence = g.evidence.clone();
     let (id, severity, section, title, detail, remediation): (
-        &'static str,
+        FindingId,
         Severity,
         Section,
         String,
@@ -429,7 +429,7 @@ fn render(cause: Cause, subject: &str, g: &Group, hosts_path: Option<&Path>) -> 
         Vec<String>,
     ) = match cause {
         Cause::Nxdomain => (
-            "dns.nxdomain",
+            FindingId::DnsNxdomain,
             Severity::Error,
             Section::DnsAzure,
             format!("The private DNS record is missing: {names} does not exist (NXDOMAIN)"),
@@ -450,7 +450,7 @@ fn render(cause: Cause, subject: &str, g: &Group, hosts_path: Option<&Path>) -> 
             ],
         ),
         Cause::NoAnswer => (
-            "dns.no-answer",
+            FindingId::DnsNoAnswer,
             Severity::Error,
             Section::DnsCustom,
             format!("The DNS server this machine uses does not answer for {}", names_subject(g, subject)),
@@ -468,7 +468,7 @@ fn render(cause: Cause, subject: &str, g: &Group, hosts_path: Option<&Path>) -> 
             ],
         ),
         Cause::VpnDnsNotApplied => (
-            "dns.public-answer",
+            FindingId::DnsPublicAnswer,
             Severity::Error,
             Section::ConnectionMethod,
             "Your VPN's DNS server knows the private address, but this machine is not using it".into(),
@@ -493,7 +493,7 @@ fn render(cause: Cause, subject: &str, g: &Group, hosts_path: Option<&Path>) -> 
             ],
         ),
         Cause::NotForwarding => (
-            "dns.custom-server-not-forwarding",
+            FindingId::DnsCustomServerNotForwarding,
             Severity::Error,
             Section::DnsCustom,
             format!("Your DNS server returns the PUBLIC address for {}", names_subject(g, subject)),
@@ -516,7 +516,7 @@ fn render(cause: Cause, subject: &str, g: &Group, hosts_path: Option<&Path>) -> 
             ],
         ),
         Cause::PublicAnswer => (
-            "dns.public-answer",
+            FindingId::DnsPublicAnswer,
             Severity::Error,
             Section::DnsCustom,
             format!("This machine resolves {} to a PUBLIC address", names_subject(g, subject)),
@@ -539,7 +539,7 @@ fn render(cause: Cause, subject: &str, g: &Group, hosts_path: Option<&Path>) -> 
         Cause::StaleHostsEntry => {
             let path = hosts_path.map_or_else(|| "the hosts file".to_string(), |p| p.display().to_string());
             (
-                "dns.wrong-private-ip",
+                FindingId::DnsWrongPrivateIp,
                 Severity::Error,
                 Section::DnsCustom,
                 format!("A hosts-file entry sends {names} to an old private address"),
@@ -556,7 +556,7 @@ fn render(cause: Cause, subject: &str, g: &Group, hosts_path: Option<&Path>) -> 
             )
         }
         Cause::WrongPrivateIp => (
-            "dns.wrong-private-ip",
+            FindingId::DnsWrongPrivateIp,
             Severity::Error,
             Section::DnsCustom,
             format!("{} resolves to a private address that is not the private endpoint's", names_subject(g, subject)),
@@ -570,7 +570,7 @@ fn render(cause: Cause, subject: &str, g: &Group, hosts_path: Option<&Path>) -> 
             ],
         ),
         Cause::Disagree => (
-            "dns.resolvers-disagree",
+            FindingId::DnsResolversDisagree,
             Severity::Warning,
             Section::DnsCustom,
             format!("DNS server {subject} answers differently from the system resolver"),
@@ -585,7 +585,7 @@ fn render(cause: Cause, subject: &str, g: &Group, hosts_path: Option<&Path>) -> 
             ],
         ),
         Cause::CustomNotForwarding => (
-            "dns.custom-server-not-forwarding",
+            FindingId::DnsCustomServerNotForwarding,
             Severity::Error,
             Section::DnsCustom,
             format!("DNS server {subject} returns the PUBLIC address"),
@@ -601,7 +601,7 @@ fn render(cause: Cause, subject: &str, g: &Group, hosts_path: Option<&Path>) -> 
             ],
         ),
         Cause::AzureDnsPublic => (
-            "dns.public-answer",
+            FindingId::DnsPublicAnswer,
             Severity::Error,
             Section::DnsAzure,
             format!("Azure DNS returns the PUBLIC address for {}", names_subject(g, subject)),
@@ -617,7 +617,7 @@ fn render(cause: Cause, subject: &str, g: &Group, hosts_path: Option<&Path>) -> 
             ],
         ),
         Cause::DohPublic => (
-            "doh.public-answer",
+            FindingId::DohPublicAnswer,
             Severity::Warning,
             Section::BrowserDoh,
             format!("DNS-over-HTTPS resolver {subject} returns the PUBLIC address"),

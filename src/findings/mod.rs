@@ -39,11 +39,182 @@ pub enum Section {
     Storage,
 }
 
+/// A finding's stable id. `as_str()` is the id in the JSON report and in README's table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FindingId {
+    /// `dns.public-answer`
+    DnsPublicAnswer,
+    /// `dns.wrong-private-ip`
+    DnsWrongPrivateIp,
+    /// `dns.nxdomain`
+    DnsNxdomain,
+    /// `dns.no-answer`
+    DnsNoAnswer,
+    /// `dns.resolvers-disagree`
+    DnsResolversDisagree,
+    /// `dns.custom-server-not-forwarding`
+    DnsCustomServerNotForwarding,
+    /// `dns.azure-dns-unreachable`
+    DnsAzureDnsUnreachable,
+    /// `dns.zone-not-linked`
+    DnsZoneNotLinked,
+    /// `doh.public-answer`
+    DohPublicAnswer,
+    /// `browser.doh-enabled`
+    BrowserDohEnabled,
+    /// `browser.trr-drops-private`
+    BrowserTrrDropsPrivate,
+    /// `os.doh-enabled`
+    OsDohEnabled,
+    /// `pac.not-direct`
+    PacNotDirect,
+    /// `pac.load-failed`
+    PacLoadFailed,
+    /// `pac.eval-failed`
+    PacEvalFailed,
+    /// `proxy.denied`
+    ProxyDenied,
+    /// `proxy.auth-required`
+    ProxyAuthRequired,
+    /// `proxy.upstream-failed`
+    ProxyUpstreamFailed,
+    /// `proxy.unreachable`
+    ProxyUnreachable,
+    /// `proxy.bad-response`
+    ProxyBadResponse,
+    /// `proxy.no-answer`
+    ProxyNoAnswer,
+    /// `connect.unreachable`
+    ConnectUnreachable,
+    /// `connect.tls-intercepted`
+    ConnectTlsIntercepted,
+    /// `connect.tls-failed`
+    ConnectTlsFailed,
+    /// `connect.public-endpoint-forbidden`
+    ConnectPublicEndpointForbidden,
+    /// `vpn.not-detected`
+    VpnNotDetected,
+    /// `vpn.dns-not-pushed`
+    VpnDnsNotPushed,
+    /// `net.offline`
+    NetOffline,
+    /// `net.subnet-overlap`
+    NetSubnetOverlap,
+    /// `target.not-found`
+    TargetNotFound,
+    /// `pe.connection-not-approved`
+    PeConnectionNotApproved,
+    /// `pe.zone-group-missing`
+    PeZoneGroupMissing,
+    /// `storage.firewall-denied`
+    StorageFirewallDenied,
+    /// `host.azure-vm`
+    HostAzureVm,
+}
+
+impl FindingId {
+    /// Every id, in README order.
+    pub const ALL: &'static [FindingId] = &[
+        FindingId::DnsPublicAnswer,
+        FindingId::DnsWrongPrivateIp,
+        FindingId::DnsNxdomain,
+        FindingId::DnsNoAnswer,
+        FindingId::DnsResolversDisagree,
+        FindingId::DnsCustomServerNotForwarding,
+        FindingId::DnsAzureDnsUnreachable,
+        FindingId::DnsZoneNotLinked,
+        FindingId::DohPublicAnswer,
+        FindingId::BrowserDohEnabled,
+        FindingId::BrowserTrrDropsPrivate,
+        FindingId::OsDohEnabled,
+        FindingId::PacNotDirect,
+        FindingId::PacLoadFailed,
+        FindingId::PacEvalFailed,
+        FindingId::ProxyDenied,
+        FindingId::ProxyAuthRequired,
+        FindingId::ProxyUpstreamFailed,
+        FindingId::ProxyUnreachable,
+        FindingId::ProxyBadResponse,
+        FindingId::ProxyNoAnswer,
+        FindingId::ConnectUnreachable,
+        FindingId::ConnectTlsIntercepted,
+        FindingId::ConnectTlsFailed,
+        FindingId::ConnectPublicEndpointForbidden,
+        FindingId::VpnNotDetected,
+        FindingId::VpnDnsNotPushed,
+        FindingId::NetOffline,
+        FindingId::NetSubnetOverlap,
+        FindingId::TargetNotFound,
+        FindingId::PeConnectionNotApproved,
+        FindingId::PeZoneGroupMissing,
+        FindingId::StorageFirewallDenied,
+        FindingId::HostAzureVm,
+    ];
+
+    /// The id as reports and scripts see it, e.g. `dns.public-answer`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingId::DnsPublicAnswer => "dns.public-answer",
+            FindingId::DnsWrongPrivateIp => "dns.wrong-private-ip",
+            FindingId::DnsNxdomain => "dns.nxdomain",
+            FindingId::DnsNoAnswer => "dns.no-answer",
+            FindingId::DnsResolversDisagree => "dns.resolvers-disagree",
+            FindingId::DnsCustomServerNotForwarding => "dns.custom-server-not-forwarding",
+            FindingId::DnsAzureDnsUnreachable => "dns.azure-dns-unreachable",
+            FindingId::DnsZoneNotLinked => "dns.zone-not-linked",
+            FindingId::DohPublicAnswer => "doh.public-answer",
+            FindingId::BrowserDohEnabled => "browser.doh-enabled",
+            FindingId::BrowserTrrDropsPrivate => "browser.trr-drops-private",
+            FindingId::OsDohEnabled => "os.doh-enabled",
+            FindingId::PacNotDirect => "pac.not-direct",
+            FindingId::PacLoadFailed => "pac.load-failed",
+            FindingId::PacEvalFailed => "pac.eval-failed",
+            FindingId::ProxyDenied => "proxy.denied",
+            FindingId::ProxyAuthRequired => "proxy.auth-required",
+            FindingId::ProxyUpstreamFailed => "proxy.upstream-failed",
+            FindingId::ProxyUnreachable => "proxy.unreachable",
+            FindingId::ProxyBadResponse => "proxy.bad-response",
+            FindingId::ProxyNoAnswer => "proxy.no-answer",
+            FindingId::ConnectUnreachable => "connect.unreachable",
+            FindingId::ConnectTlsIntercepted => "connect.tls-intercepted",
+            FindingId::ConnectTlsFailed => "connect.tls-failed",
+            FindingId::ConnectPublicEndpointForbidden => "connect.public-endpoint-forbidden",
+            FindingId::VpnNotDetected => "vpn.not-detected",
+            FindingId::VpnDnsNotPushed => "vpn.dns-not-pushed",
+            FindingId::NetOffline => "net.offline",
+            FindingId::NetSubnetOverlap => "net.subnet-overlap",
+            FindingId::TargetNotFound => "target.not-found",
+            FindingId::PeConnectionNotApproved => "pe.connection-not-approved",
+            FindingId::PeZoneGroupMissing => "pe.zone-group-missing",
+            FindingId::StorageFirewallDenied => "storage.firewall-denied",
+            FindingId::HostAzureVm => "host.azure-vm",
+        }
+    }
+}
+
+impl std::fmt::Display for FindingId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for FindingId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for FindingId {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     /// Stable id, e.g. `dns.public-answer`.
-    pub id: &'static str,
+    pub id: FindingId,
     /// Severity.
     pub severity: Severity,
     /// Article section.

@@ -1,7 +1,7 @@
 //! PAC rules: a PAC that cannot be loaded or evaluated, and one that sends private-endpoint
 //! names to a proxy (which then resolves the public address).
 
-use super::{Finding, Section, Severity};
+use super::{Finding, FindingId, Section, Severity};
 use crate::probe::pac::PacReport;
 use crate::targets::Target;
 use pac::Directive;
@@ -30,7 +30,7 @@ pub fn evaluate(pac: &PacReport, targets: &[Target]) -> Vec<Finding> {
     let src = format!("{} (configured by {})", pac.source, pac.configured_by);
     if let Some(e) = &pac.load_error {
         out.push(Finding {
-            id: "pac.load-failed",
+            id: FindingId::PacLoadFailed,
             severity: Severity::Error,
             section: Section::Proxy,
             subject: pac.source.clone(),
@@ -60,7 +60,7 @@ pub fn evaluate(pac: &PacReport, targets: &[Target]) -> Vec<Finding> {
         .collect();
     if !errors.is_empty() {
         out.push(Finding {
-            id: "pac.eval-failed",
+            id: FindingId::PacEvalFailed,
             severity: Severity::Error,
             section: Section::Proxy,
             subject: pac.source.clone(),
@@ -86,7 +86,7 @@ pub fn evaluate(pac: &PacReport, targets: &[Target]) -> Vec<Finding> {
         .collect();
     if !not_direct.is_empty() {
         out.push(Finding {
-            id: "pac.not-direct",
+            id: FindingId::PacNotDirect,
             severity: Severity::Warning,
             section: Section::Proxy,
             subject: pac.source.clone(),

@@ -1,10 +1,10 @@
 //! Connection-method rules: is this machine on a path into the virtual network (a VPN that
 //! carries the private endpoint's route, or an Azure VM inside the VNet)?
 
-use super::{Finding, Section, Severity};
+use super::{Finding, FindingId, Section, Severity};
 use crate::host::HostFacts;
 use crate::host::routes::VpnVerdict;
-use crate::probe::Phase;
+use crate::model::Phase;
 use crate::probe::connect::{Connection, Route};
 use std::net::IpAddr;
 
@@ -16,7 +16,7 @@ pub fn evaluate(
 ) -> Vec<Finding> {
     if let Some(vm) = host.azure_vm.as_ref().filter(|v| v.is_azure) {
         return vec![Finding {
-            id: "host.azure-vm",
+            id: FindingId::HostAzureVm,
             severity: Severity::Info,
             section: Section::ConnectionMethod,
             subject: "this machine".into(),
@@ -83,7 +83,7 @@ pub fn evaluate(
         .map(|i| i.name.clone())
         .collect();
     vec![Finding {
-        id: "vpn.not-detected",
+        id: FindingId::VpnNotDetected,
         severity: Severity::Warning,
         section: Section::ConnectionMethod,
         subject: addrs.join(", "),
@@ -127,7 +127,7 @@ pub fn os_doh(host: &HostFacts) -> Option<Finding> {
         return None;
     }
     Some(Finding {
-        id: "os.doh-enabled",
+        id: FindingId::OsDohEnabled,
         severity: Severity::Warning,
         section: Section::BrowserDoh,
         subject: used

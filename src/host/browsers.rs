@@ -14,7 +14,7 @@ pub mod chromium;
 pub mod firefox;
 pub mod policy_text;
 
-use crate::findings::{Finding, Section, Severity};
+use crate::findings::{Finding, FindingId, Section, Severity};
 use crate::host::dns_config::command::{self, CommandError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -1131,7 +1131,7 @@ pub fn propose_findings(b: &BrowserDoh, name: &str, answer: DohAnswer) -> Vec<Fi
     ));
     let doh_finding =
         |severity: Severity, title: String, detail: String, ev: Vec<String>| Finding {
-            id: "browser.doh-enabled",
+            id: FindingId::BrowserDohEnabled,
             severity,
             section: Section::BrowserDoh,
             subject: subject.clone(),
@@ -1183,7 +1183,7 @@ pub fn propose_findings(b: &BrowserDoh, name: &str, answer: DohAnswer) -> Vec<Fi
                 ev.push(format!("{server} answers {name} with a private address"));
                 ev.push("network.trr.allow-rfc1918 = false (default)".to_string());
                 vec![Finding {
-                    id: "browser.trr-drops-private",
+                    id: FindingId::BrowserTrrDropsPrivate,
                     severity,
                     section: Section::BrowserDoh,
                     subject,

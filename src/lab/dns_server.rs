@@ -400,7 +400,7 @@ async fn bind_pair(addr: SocketAddr) -> std::io::Result<(UdpSocket, TcpListener)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::answer::DnsStatus;
+    use crate::model::DnsStatus;
     use crate::probe::dns::{self, Used};
 
     fn ip(s: &str) -> IpAddr {

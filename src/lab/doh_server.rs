@@ -185,10 +185,10 @@ mod tests {
     use super::*;
     use crate::lab::dns_server::{LabDnsServer, ServerOptions, View};
     use crate::lab::tls::LabCa;
+    use crate::model::DnsStatus;
+    use crate::model::FailKind;
     use crate::net::dialer::Dialer;
     use crate::net::tls;
-    use crate::probe::FailKind;
-    use crate::probe::answer::DnsStatus;
     use crate::probe::doh::{DohClient, DohEndpoint, DohMethod};
     use hickory_proto::rr::RecordType;
 

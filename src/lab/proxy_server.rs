@@ -12,8 +12,8 @@
 //! destination ACL, then name resolution, then the connection to the target.
 
 use super::tls::{LabCa, LabTlsError};
+use crate::model::FailKind;
 use crate::net::dialer::Dialer;
-use crate::probe::FailKind;
 use base64::Engine;
 use rustls::pki_types::{CertificateDer, ServerName};
 use std::collections::{BTreeMap, HashMap};
@@ -842,9 +842,10 @@ mod tests {
     use super::*;
     use crate::lab::dns_server::{LabDnsServer, ServerOptions, View};
     use crate::lab::https_server::{self, EndpointBehavior, HttpsServer};
+    use crate::model::Phase;
+    use crate::probe::http;
     use crate::probe::proxy::{ConnectOutcome, ProxyEndpoint, connect};
     use crate::probe::tls::{TlsOutcome, TrustStores, handshake};
-    use crate::probe::{Phase, http};
     use std::path::PathBuf;
 
     const WS: &str = "ws.workspace.eastus2.api.azureml.ms";

@@ -1,6 +1,6 @@
 //! The dialer: curl-style `--connect-to` rules and the loopback guard used in the lab and tests.
 
-use crate::probe::{FailKind, Phase, ProbeError};
+use crate::model::{FailKind, Phase, ProbeError};
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 use std::time::Duration;

@@ -1,67 +1,10 @@
 //! The outcome of one DNS question, whatever the transport: status, CNAME chain, addresses.
 
+use crate::model::{ChainRecord, DnsStatus};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{RData, RecordType};
 use serde::Serialize;
 use std::net::IpAddr;
-
-/// The status of a DNS resolution, as the report shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DnsStatus {
-    /// NOERROR (possibly with no address: see [`crate::classify::AddrClass::None`]).
-    Ok,
-    /// The name does not exist.
-    Nxdomain,
-    /// The server failed (SERVFAIL).
-    Servfail,
-    /// The server refused (REFUSED / NOTIMP).
-    Refused,
-    /// No answer in time.
-    Timeout,
-    /// Transport or protocol error.
-    Error,
-}
-
-impl DnsStatus {
-    /// Short label for tables.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DnsStatus::Ok => "ok",
-            DnsStatus::Nxdomain => "nxdomain",
-            DnsStatus::Servfail => "servfail",
-            DnsStatus::Refused => "refused",
-            DnsStatus::Timeout => "timeout",
-            DnsStatus::Error => "error",
-        }
-    }
-
-    /// Ranks statuses so that merging A and AAAA keeps the most informative one.
-    fn rank(self) -> u8 {
-        match self {
-            DnsStatus::Ok => 5,
-            DnsStatus::Nxdomain => 4,
-            DnsStatus::Servfail => 3,
-            DnsStatus::Refused => 2,
-            DnsStatus::Error => 1,
-            DnsStatus::Timeout => 0,
-        }
-    }
-}
-
-/// One record of the answer chain (CNAMEs then addresses).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ChainRecord {
-    /// Owner name, without the trailing dot.
-    pub name: String,
-    /// Record type (`CNAME`, `A`, `AAAA`).
-    #[serde(rename = "type")]
-    pub rtype: String,
-    /// Record data (target name or address).
-    pub data: String,
-    /// TTL in seconds (0 when the transport does not expose it, e.g. getaddrinfo).
-    pub ttl: u32,
-}
 
 /// What one resolver said about one name (A and AAAA merged).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -5,7 +5,7 @@
 use super::http::{self, HttpOutcome};
 use super::proxy::{self, ConnectOutcome, ProxyEndpoint};
 use super::tls::{self, TlsOutcome, TrustStores};
-use super::{FailKind, ProbeError};
+use crate::model::{FailKind, ProbeError};
 use crate::net::dialer::Dialer;
 use serde::Serialize;
 use std::net::IpAddr;
@@ -118,9 +118,9 @@ pub async fn probe(
                     c.proxy = Some(outcome);
                     if !ok {
                         let phase = if matches!(status, 401 | 407) {
-                            super::Phase::ProxyAuth
+                            crate::model::Phase::ProxyAuth
                         } else {
-                            super::Phase::ProxyConnect
+                            crate::model::Phase::ProxyConnect
                         };
                         let e = ProbeError::new(
                             phase,
@@ -136,7 +136,7 @@ pub async fn probe(
         }
         (Route::Proxy { proxy }, None) => {
             let e = ProbeError::new(
-                super::Phase::ProxyConnect,
+                crate::model::Phase::ProxyConnect,
                 FailKind::Other,
                 format!("no endpoint for {proxy}"),
             );

@@ -3,8 +3,9 @@
 //! DNS-level outcomes (NXDOMAIN, SERVFAIL, REFUSED) are a [`DnsAnswer`] status; only transport
 //! failures become a [`ProbeError`].
 
-use super::answer::{DnsAnswer, DnsStatus, answer_from_message};
-use super::{FailKind, Phase, ProbeError};
+use super::answer::{DnsAnswer, answer_from_message};
+use crate::model::DnsStatus;
+use crate::model::{FailKind, Phase, ProbeError};
 use hickory_net::NetError;
 use hickory_net::client::{Client, ClientHandle};
 use hickory_net::runtime::TokioRuntimeProvider;

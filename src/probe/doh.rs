@@ -2,7 +2,7 @@
 //! (`application/dns-message`), HTTP/2 when the server offers it by ALPN, else HTTP/1.1.
 
 use super::answer::{DnsAnswer, answer_from_message};
-use super::{FailKind, Phase, ProbeError};
+use crate::model::{FailKind, Phase, ProbeError};
 use crate::net::dialer::Dialer;
 use base64::Engine;
 use bytes::Bytes;

@@ -1,7 +1,7 @@
 //! One anonymous HTTPS request and the classification of its answer, recognising the
 //! private-link 403 bodies of Azure services.
 
-use super::{FailKind, Phase, ProbeError};
+use crate::model::{FailKind, Phase, ProbeError};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper_util::rt::TokioIo;

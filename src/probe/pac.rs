@@ -2,7 +2,7 @@
 //! compile it once, and evaluate it for every target URL with the DNS answers the system
 //! resolver gave, so `dnsResolve`/`isInNet` in the script see what the browser would see.
 
-use crate::report::model::{Resolution, ResolverRole};
+use crate::model::{Resolution, ResolverRole};
 use crate::targets::Target;
 use pac::{Directive, PacHost, PacOptions, PacScript};
 use serde::Serialize;

@@ -2,8 +2,8 @@
 //! schemes, `Via`, `X-Squid-Error` and timing. Credentials are sent only when the user gave
 //! them.
 
-use super::{FailKind, Phase, ProbeError};
 use crate::host::proxy_settings::redact_url;
+use crate::model::{FailKind, Phase, ProbeError};
 use crate::net::dialer::Dialer;
 use base64::Engine;
 use serde::Serialize;

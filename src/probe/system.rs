@@ -1,7 +1,8 @@
 //! The OS resolver (getaddrinfo): what applications on this machine actually get, hosts file,
 //! VPN split DNS and NRPT included. It reports addresses and the canonical name, not the chain.
 
-use super::answer::{ChainRecord, DnsAnswer, DnsStatus};
+use super::answer::DnsAnswer;
+use crate::model::{ChainRecord, DnsStatus};
 use dns_lookup::{AddrInfoHints, LookupErrorKind};
 use std::net::IpAddr;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! `--ca-file`) and against public roots only. A certificate that passes the first and fails
 //! the second was issued by a private CA: TLS inspection.
 
-use super::{FailKind, Phase, ProbeError};
+use crate::model::{FailKind, Phase, ProbeError};
 use crate::net::tls::provider;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};

@@ -4,13 +4,14 @@
 //! JSON report is embedded as `<script type="application/json" id="report">` so that a helpdesk
 //! tool can read a mailed file. Every model string is HTML-escaped.
 
-use super::model::{Report, Resolution};
+use super::model::Report;
 use super::text::shorten;
 use super::{
     Banner, Cell, Mark, code_runs, first_sentence, header_facts, lookup, plural, role_words,
     short_time, tally_line,
 };
 use crate::findings::{Finding, Severity};
+use crate::model::Resolution;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -452,7 +453,7 @@ fn finding(n: usize, f: &Finding, h: &mut String) -> std::fmt::Result {
         h,
         "<p class=\"src\">Troubleshooting article section: “{}” · finding <code>{}</code> · about {}</p>",
         esc(f.section.title()),
-        esc(f.id),
+        esc(f.id.as_str()),
         esc(&f.subject)
     )?;
     if !f.evidence.is_empty() {

@@ -7,11 +7,12 @@ pub mod model;
 pub mod redact;
 pub mod text;
 
-use crate::classify::AddrClass;
 use crate::cli::Format;
 use crate::findings::{Finding, Severity};
-use crate::probe::answer::DnsStatus;
-use model::{Report, Resolution, ResolverRole, Verdict};
+use crate::model::AddrClass;
+use crate::model::DnsStatus;
+use crate::model::{Resolution, ResolverRole};
+use model::{Report, Verdict};
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -221,7 +222,7 @@ pub fn connection_summary(c: &crate::probe::connect::Connection) -> ConnectionSu
     }
     if let Some(f) = &c.failure {
         // A proxy's refusal is already shown as its status.
-        let shown = c.proxy.is_some() && f.kind == crate::probe::FailKind::Status;
+        let shown = c.proxy.is_some() && f.kind == crate::model::FailKind::Status;
         if !shown {
             steps.push(format!("{} failed: {}", f.phase.as_str(), f.message));
         }

@@ -1,8 +1,7 @@
 //! The report model, serialised as `pe-doctor/report/v1`.
 
-use crate::classify::AddrClass;
 use crate::findings::Finding;
-use crate::probe::answer::{ChainRecord, DnsStatus};
+use crate::model::{Resolution, ResolverInfo};
 use crate::targets::Target;
 use serde::Serialize;
 use std::net::IpAddr;
@@ -20,83 +19,6 @@ pub enum Verdict {
     Problems,
     /// Nothing answered: no conclusion possible.
     Inconclusive,
-}
-
-/// Who a resolver is, from the machine's point of view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ResolverRole {
-    /// The OS resolver (getaddrinfo), or a server standing in for it.
-    System,
-    /// A DNS server the OS is configured to use, asked directly.
-    Configured,
-    /// A server given with `--dns-server`.
-    Custom,
-    /// Azure DNS (168.63.129.16) or a resolver inbound endpoint.
-    AzureDns,
-    /// A DNS-over-HTTPS resolver.
-    Doh,
-    /// The DoH resolver a browser on this machine is configured with.
-    BrowserDoh,
-}
-
-impl ResolverRole {
-    /// True for resolvers whose answers the machine's applications actually use.
-    pub fn is_used_by_machine(self) -> bool {
-        matches!(self, ResolverRole::System | ResolverRole::Configured)
-    }
-}
-
-/// How a resolver is reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Transport {
-    /// The OS's getaddrinfo.
-    Getaddrinfo,
-    /// Plain DNS over UDP with TCP fallback on truncation.
-    Udp,
-    /// Plain DNS over TCP.
-    Tcp,
-    /// DNS over HTTPS (RFC 8484).
-    Doh,
-}
-
-/// One resolver the diagnosis asks.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-pub struct ResolverInfo {
-    /// Short label for tables (`system`, `corp-dns`, `doh:cloudflare`...).
-    pub label: String,
-    /// Role.
-    pub role: ResolverRole,
-    /// Transport.
-    pub transport: Transport,
-    /// `IP:PORT`, a DoH URL, or `getaddrinfo`.
-    pub address: String,
-    /// Where the machine's configuration named it (e.g. `resolv.conf`, `link wg0`), if it did.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-}
-
-/// What one resolver answered for one name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Resolution {
-    /// The name asked.
-    pub fqdn: String,
-    /// Who was asked.
-    pub resolver: ResolverInfo,
-    /// Outcome.
-    pub status: DnsStatus,
-    /// CNAME chain and address records.
-    pub chain: Vec<ChainRecord>,
-    /// Addresses returned.
-    pub addresses: Vec<IpAddr>,
-    /// Private / public / mixed / none.
-    pub class: AddrClass,
-    /// Time until the answer (or the failure).
-    pub elapsed_ms: u64,
-    /// Failure detail.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
 }
 
 /// The tool that wrote the report.

@@ -7,13 +7,12 @@
 //! apart without `..`: a field added to the model is a compile error here until it is handled,
 //! so no new string is left unredacted silently.
 
-use super::model::{
-    HostInfo, InterfaceInfo, Report, Resolution, ResolverInfo, ToolInfo, WorkspaceInfo,
-};
+use super::model::{HostInfo, InterfaceInfo, Report, ToolInfo, WorkspaceInfo};
 use crate::findings::Finding;
 use crate::host::browsers::BrowserDoh;
-use crate::probe::ProbeError;
-use crate::probe::answer::ChainRecord;
+use crate::model::ChainRecord;
+use crate::model::ProbeError;
+use crate::model::{Resolution, ResolverInfo};
 use crate::probe::connect::{Connection, Route, RouteReason};
 use crate::probe::http::HttpOutcome;
 use crate::probe::pac::{PacReport, PacVerdict};
@@ -786,7 +785,7 @@ mod tests {
         let json = serde_json::to_value(&report).unwrap();
         let mut all = Vec::new();
         leaves(&json, "", &mut all);
-        let finding_ids: Vec<&str> = report.findings.iter().map(|f| f.id).collect();
+        let finding_ids: Vec<&str> = report.findings.iter().map(|f| f.id.as_str()).collect();
         let mut text_leaves = 0;
         for (key, value) in &all {
             if NOT_TEXT.contains(&key.as_str())

@@ -2,10 +2,11 @@
 //! (a name × resolver matrix that shows where answers diverge). Symbols and words carry the
 //! meaning; colour only reinforces it.
 
-use super::model::{Report, Resolution, Verdict};
-use crate::classify::AddrClass;
+use super::model::{Report, Verdict};
 use crate::findings::{Finding, Severity};
-use crate::probe::answer::DnsStatus;
+use crate::model::AddrClass;
+use crate::model::DnsStatus;
+use crate::model::Resolution;
 use std::io::{self, Write};
 
 const WIDTH: usize = 100;
@@ -179,7 +180,7 @@ fn finding_block(f: &Finding, style: Style, out: &mut dyn Write) -> io::Result<(
         "  {} \"{}\" · {}",
         style.dim("Article:"),
         f.section.title(),
-        style.dim(f.id)
+        style.dim(f.id.as_str())
     )?;
     let shown = f.evidence.iter().take(4);
     for e in shown {

@@ -2,14 +2,15 @@
 //! report exactly its finding ids.
 
 use pe_doctor::lab::scenarios::{self, LabOptions};
-use pe_doctor::report::model::{ResolverRole, Verdict};
+use pe_doctor::model::ResolverRole;
+use pe_doctor::report::model::Verdict;
 
 async fn ids_of(name: &str) -> (Vec<&'static str>, Verdict, pe_doctor::report::model::Report) {
     let run = scenarios::setup(name, &LabOptions::default())
         .await
         .expect("setup");
     let report = run.diagnose().await;
-    let mut ids: Vec<&'static str> = report.findings.iter().map(|f| f.id).collect();
+    let mut ids: Vec<&'static str> = report.findings.iter().map(|f| f.id.as_str()).collect();
     ids.sort_unstable();
     (ids, report.verdict, report)
 }
@@ -25,7 +26,7 @@ async fn healthy_has_no_findings() {
         .iter()
         .filter(|r| r.resolver.role.is_used_by_machine())
     {
-        assert_eq!(r.class, pe_doctor::classify::AddrClass::Private, "{r:?}");
+        assert_eq!(r.class, pe_doctor::model::AddrClass::Private, "{r:?}");
         assert!(r.chain.iter().any(|c| c.rtype == "A"), "{r:?}");
     }
 }
@@ -108,7 +109,7 @@ async fn doh_leak_goes_through_a_real_doh_front_end() {
         .await
         .expect("setup");
     let report = run.diagnose().await;
-    let ids: Vec<&str> = report.findings.iter().map(|f| f.id).collect();
+    let ids: Vec<&str> = report.findings.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(ids, vec!["doh.public-answer"]);
     assert_eq!(
         report.verdict,
@@ -123,7 +124,7 @@ async fn doh_leak_goes_through_a_real_doh_front_end() {
     assert_eq!(doh.len(), report.targets.len());
     assert!(
         doh.iter()
-            .all(|r| r.class == pe_doctor::classify::AddrClass::Public)
+            .all(|r| r.class == pe_doctor::model::AddrClass::Public)
     );
     // Every question (A and AAAA per name) went over HTTP/2 POST to the lab front-end.
     let c = run.doh[0].counters();
@@ -280,7 +281,7 @@ async fn edge_secure_dns_is_named_with_the_setting_to_change() {
         r.resolutions
             .iter()
             .any(|x| x.resolver.role == ResolverRole::BrowserDoh
-                && x.class == pe_doctor::classify::AddrClass::Public)
+                && x.class == pe_doctor::model::AddrClass::Public)
     );
     assert_eq!(r.browsers.len(), 1);
 }

@@ -54,7 +54,7 @@ fn configured(label: &str, addr: SocketAddr) -> ConfiguredServer {
 }
 
 fn ids(report: &Report) -> Vec<&'static str> {
-    let mut ids: Vec<&'static str> = report.findings.iter().map(|f| f.id).collect();
+    let mut ids: Vec<&'static str> = report.findings.iter().map(|f| f.id.as_str()).collect();
     ids.sort_unstable();
     ids
 }
@@ -154,7 +154,7 @@ async fn an_alternative_spelling_that_does_not_exist_is_not_a_problem() {
         assert!(
             statuses
                 .iter()
-                .any(|(_, s)| *s == pe_doctor::probe::answer::DnsStatus::Nxdomain),
+                .any(|(_, s)| *s == pe_doctor::model::DnsStatus::Nxdomain),
             "{a}: {statuses:?}"
         );
     }

@@ -1306,7 +1306,7 @@ fn findings_for_public_doh_answer() {
     // DoH-only and no answer: names fail.
     let f = propose_findings(&edge_secure(), name, DohAnswer::NoAnswer);
     assert_eq!(
-        (f[0].id, f[0].severity),
+        (f[0].id.as_str(), f[0].severity),
         ("browser.doh-enabled", Severity::Error)
     );
     // Not asked: a warning.
@@ -1347,7 +1347,7 @@ fn findings_for_firefox() {
     assert!(f[0].remediation[0].starts_with("about:config network.trr.allow-rfc1918 = true"));
     let f = propose_findings(&b, name, DohAnswer::Public);
     assert_eq!(
-        (f[0].id, f[0].severity),
+        (f[0].id.as_str(), f[0].severity),
         ("browser.doh-enabled", Severity::Error)
     );
     assert!(
