@@ -384,12 +384,19 @@ fn doh_label(url: &str) -> Option<String> {
     Some(format!("doh:{}", doh_host(url)?))
 }
 
-/// The host of an https DoH URL or template; None when not https.
+/// The host of an https DoH URL or template, without userinfo or port (`[::1]` for IPv6);
+/// None when not https.
 pub(crate) fn doh_host(url: &str) -> Option<&str> {
-    url.strip_prefix("https://")?
-        .split(['/', ':', '{', '?'])
-        .next()
-        .filter(|h| !h.is_empty())
+    let authority = url
+        .strip_prefix("https://")?
+        .split(['/', '{', '?', '#'])
+        .next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.find(']') {
+        Some(end) if host_port.starts_with('[') => &host_port[..=end],
+        _ => host_port.split(':').next()?,
+    };
+    Some(host).filter(|h| !h.is_empty())
 }
 
 #[cfg(test)]
@@ -401,6 +408,30 @@ mod tests {
             fqdns: vec!["a.example".into()],
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn doh_labels_carry_no_userinfo() {
+        for (url, host) in [
+            (
+                "https://alice:s3cret@doh.example/dns-query",
+                Some("doh.example"),
+            ),
+            (
+                "https://alice@doh.example:8443/dns-query{?dns}",
+                Some("doh.example"),
+            ),
+            ("https://[::1]:8443/dns-query", Some("[::1]")),
+            ("https://dns.google/dns-query", Some("dns.google")),
+            ("https://@/x", None),
+            ("http://doh.example/dns-query", None),
+        ] {
+            assert_eq!(doh_host(url), host, "{url}");
+        }
+        assert_eq!(
+            doh_label("https://alice:pw@doh.example/q").as_deref(),
+            Some("doh:doh.example")
+        );
     }
 
     #[test]

@@ -96,6 +96,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 /// The report as JSON that is safe inside a `<script>` element: `<`, `>` and `&` are written as
 /// `\u003c`, `\u003e`, `\u0026` (JSON string escapes; they only occur inside strings), so the
 /// text can neither close the element nor open a comment, and parses back to the same JSON.
+/// Control characters JSON leaves raw (C1, bidi overrides, line separators) are `\uXXXX` too.
 pub fn embedded_json(report: &Report) -> io::Result<String> {
     let raw = serde_json::to_string_pretty(report).map_err(io::Error::other)?;
     let mut out = String::with_capacity(raw.len() + 64);
@@ -104,8 +105,10 @@ pub fn embedded_json(report: &Report) -> io::Result<String> {
             '<' => out.push_str("\\u003c"),
             '>' => out.push_str("\\u003e"),
             '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
+            // serde_json escapes the ASCII ones; the raw ASCII left is JSON's own whitespace.
+            c if !c.is_ascii() && super::sanitize::is_unsafe(c) => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
             _ => out.push(c),
         }
     }
@@ -115,14 +118,13 @@ pub fn embedded_json(report: &Report) -> io::Result<String> {
 /// HTML-escapes text for element content and quoted attribute values.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
+    for c in super::sanitize::sanitize_lines(s).chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            '\0' => out.push('\u{fffd}'),
             _ => out.push(c),
         }
     }

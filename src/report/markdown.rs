@@ -13,6 +13,7 @@ const NAME_MAX: usize = 64;
 
 /// Writes the Markdown report.
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let report = &super::sanitize::report(report);
     let banner = Banner::of(report);
     writeln!(out, "# pe-doctor report")?;
     writeln!(out)?;

@@ -5,6 +5,7 @@ pub mod json;
 pub mod markdown;
 pub mod model;
 pub mod redact;
+pub mod sanitize;
 pub mod text;
 
 use crate::cli::Format;

@@ -204,6 +204,7 @@ fn finding_block(f: &Finding, style: Style, out: &mut dyn Write) -> io::Result<(
 
 /// Renders the text report.
 pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let report = &super::sanitize::report(report);
     let style = Style { color };
     writeln!(out, "{}", super::header_line(report))?;
     writeln!(out)?;
