@@ -3,9 +3,11 @@
 
 use crate::cli::{Cli, Command, DiagnoseArgs, Format, LabArgs};
 use crate::config::{self, Config};
+use crate::fsio::Output;
 use crate::lab::scenarios::{self, LabOptions};
+use crate::report;
 use crate::report::model::{Report, Verdict};
-use crate::report::{self, write_atomically};
+use crate::report::sanitize::sanitize_lines;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
@@ -60,24 +62,30 @@ async fn diagnose(args: &DiagnoseArgs) -> u8 {
     let config = match Config::from_args(args) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("pe-doctor: {e}");
+            eprintln!("pe-doctor: {}", sanitize_lines(&e.to_string()));
             return EXIT_USAGE;
         }
+    };
+    let Ok(output) = open_output(config.output.as_deref()) else {
+        return EXIT_USAGE;
     };
     let host = crate::host::collect(&config);
     let spinner = Spinner::start(config.targets.len());
     let report = crate::diagnose::diagnose(&config, &host).await;
     spinner.stop().await;
-    emit(
-        report,
-        config.redact,
-        config.format,
-        config.output.as_deref(),
-    )
+    emit(report, config.redact, config.format, output)
+}
+
+/// Checks and prepares `--output` before any probing; the error is printed here.
+fn open_output(path: Option<&std::path::Path>) -> Result<Option<Output>, ()> {
+    path.map(Output::open).transpose().map_err(|e| {
+        let shown = path.map(|p| p.display().to_string()).unwrap_or_default();
+        eprintln!("pe-doctor: --output {}: {e}", sanitize_lines(&shown));
+    })
 }
 
 /// Redacts the report when asked, writes it to the output file or stdout; returns the exit code.
-fn emit(mut report: Report, redact: bool, format: Format, output: Option<&std::path::Path>) -> u8 {
+fn emit(mut report: Report, redact: bool, format: Format, output: Option<Output>) -> u8 {
     if redact {
         report::redact::redact(
             &mut report,
@@ -86,17 +94,18 @@ fn emit(mut report: Report, redact: bool, format: Format, output: Option<&std::p
     }
     let report = &report;
     match output {
-        Some(path) => {
+        Some(output) => {
+            let shown = sanitize_lines(&output.path().display().to_string()).into_owned();
             let mut buf = Vec::new();
-            let written = report::render(report, format, false, &mut buf)
-                .and_then(|()| write_atomically(path, &buf));
+            let written =
+                report::render(report, format, false, &mut buf).and_then(|()| output.write(&buf));
             match written {
                 Ok(()) => {
-                    eprintln!("pe-doctor: report written to {}", path.display());
+                    eprintln!("pe-doctor: report written to {shown}");
                     exit_code(report)
                 }
                 Err(e) => {
-                    eprintln!("pe-doctor: cannot write {}: {e}", path.display());
+                    eprintln!("pe-doctor: cannot write {shown}: {e}");
                     EXIT_USAGE
                 }
             }
@@ -148,6 +157,9 @@ async fn lab(args: &LabArgs) -> u8 {
     let Some(name) = &args.scenario else {
         return tour(&opts).await;
     };
+    let Ok(output) = open_output(args.output.as_deref()) else {
+        return EXIT_USAGE;
+    };
     let run = match scenarios::setup(name, &opts).await {
         Ok(r) => r,
         Err(e) => {
@@ -161,7 +173,7 @@ async fn lab(args: &LabArgs) -> u8 {
     let spinner = Spinner::start(run.config.targets.len());
     let report = run.diagnose().await;
     spinner.stop().await;
-    emit(report, true, args.format, args.output.as_deref())
+    emit(report, true, args.format, output)
 }
 
 /// Serves the scenario's system view on `addr` until Ctrl-C (or SIGTERM's default action).

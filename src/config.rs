@@ -191,9 +191,11 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 fn read_file_config(path: &Path) -> Result<FileConfig, ConfigError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
-        file: file.clone(),
-        message: e.to_string(),
+    let text = crate::fsio::read_text(path, crate::fsio::Input::Config).map_err(|e| {
+        ConfigError::Read {
+            file: file.clone(),
+            message: e.to_string(),
+        }
     })?;
     toml::from_str(&text).map_err(|e| {
         let (line, column) = e.span().map_or((1, 1), |s| line_col(&text, s.start));
@@ -332,6 +334,22 @@ impl Config {
             crate::net::tls::read_pem_certs(files)
                 .map_err(|e| flag_err("--ca-file", e.to_string()))?;
         }
+        // Input files the diagnosis reads later: a FIFO, a folder or an oversized file is a
+        // usage error now, before any probing.
+        let pac = pick(a.pac, file.pac);
+        if let Some(p) = pac
+            .as_deref()
+            .filter(|p| !p.starts_with("http://") && !p.starts_with("https://"))
+        {
+            let path = p.strip_prefix("file://").unwrap_or(p);
+            crate::fsio::check(Path::new(path), crate::fsio::Input::Pac)
+                .map_err(|e| flag_err("--pac", format!("{path}: {e}")))?;
+        }
+        let hosts_file = pick(a.hosts_file, file.hosts_file);
+        if let Some(p) = &hosts_file {
+            crate::fsio::check(p, crate::fsio::Input::Hosts)
+                .map_err(|e| flag_err("--hosts-file", format!("{}: {e}", p.display())))?;
+        }
         let connect_to = pick_vec(a.connect_to, file.connect_to);
         for rule in &connect_to {
             rule.parse::<crate::net::dialer::ConnectTo>()
@@ -365,11 +383,11 @@ impl Config {
             read_host_dns: !a.no_host_dns,
             ca_files,
             proxy,
-            pac: pick(a.pac, file.pac),
+            pac,
             connect: !(a.no_connect || file.no_connect),
             lab_public_roots: (!a.public_roots.is_empty()).then_some(a.public_roots),
             connect_to,
-            hosts_file: pick(a.hosts_file, file.hosts_file),
+            hosts_file,
             timeout,
             format: pick(a.format, file.format).unwrap_or(Format::Text),
             output: pick(a.output, file.output),

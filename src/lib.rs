@@ -18,6 +18,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnose;
 pub mod findings;
+pub mod fsio;
 pub mod host;
 pub mod lab;
 pub mod model;

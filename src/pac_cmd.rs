@@ -215,9 +215,11 @@ fn build_host(args: &PacArgs) -> Result<CliHost, PacCmdError> {
 fn collect_urls(args: &PacArgs) -> Result<Vec<String>, PacCmdError> {
     let mut urls: Vec<String> = args.urls.clone();
     if let Some(path) = &args.url_file {
-        let text = std::fs::read_to_string(path).map_err(|e| PacCmdError::UrlFile {
-            path: path.display().to_string(),
-            message: e.to_string(),
+        let text = crate::fsio::read_text(path, crate::fsio::Input::UrlList).map_err(|e| {
+            PacCmdError::UrlFile {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            }
         })?;
         urls.extend(
             text.lines()
@@ -238,7 +240,7 @@ pub fn load_pac_source(source: &str) -> Result<String, PacError> {
         crate::pac_fetch::fetch_pac_blocking(source, &crate::pac_fetch::FetchOptions::default())
     } else {
         let path = source.strip_prefix("file://").unwrap_or(source);
-        pac::load::load_file(std::path::Path::new(path))
+        crate::fsio::read_pac(std::path::Path::new(path))
     }
 }
 

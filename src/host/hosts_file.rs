@@ -59,7 +59,7 @@ pub fn default_path() -> PathBuf {
 
 /// Reads and parses a hosts file; a missing or unreadable file yields no entries.
 pub fn read(path: &Path) -> Vec<HostsEntry> {
-    std::fs::read(path)
+    crate::fsio::read(path, crate::fsio::Input::Hosts)
         .map(|bytes| parse(&String::from_utf8_lossy(&bytes)))
         .unwrap_or_default()
 }

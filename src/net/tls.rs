@@ -40,7 +40,8 @@ fn read_one(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsConfigError>
         file: path.display().to_string(),
         message,
     };
-    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    let bytes =
+        crate::fsio::read(path, crate::fsio::Input::CaFile).map_err(|e| err(e.to_string()))?;
     let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut bytes.as_slice())
         .collect::<Result<_, _>>()
         .map_err(|e| err(format!("not PEM: {e}")))?;

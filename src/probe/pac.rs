@@ -150,7 +150,7 @@ pub async fn load(source: &str, loopback_only: bool, timeout: Duration) -> Resul
             .map_err(|e| e.to_string())
     } else {
         let path = source.strip_prefix("file://").unwrap_or(source).to_string();
-        tokio::task::spawn_blocking(move || pac::load::load_file(std::path::Path::new(&path)))
+        tokio::task::spawn_blocking(move || crate::fsio::read_pac(std::path::Path::new(&path)))
             .await
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())

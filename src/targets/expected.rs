@@ -170,9 +170,11 @@ fn push_unique(v: &mut Vec<String>, s: String) {
 /// Reads and parses an expected-state file (see [`parse_expected`]); errors name the file.
 pub fn load_expected(path: &Path) -> Result<ExpectedState, TargetError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| TargetError::Io {
-        file: file.clone(),
-        source,
+    let text = crate::fsio::read_text(path, crate::fsio::Input::Expected).map_err(|source| {
+        TargetError::Io {
+            file: file.clone(),
+            source,
+        }
     })?;
     parse_expected(&text, &file)
 }

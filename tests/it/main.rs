@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod cli;
+#[cfg(unix)]
+mod files;
 mod getaddrinfo;
 mod interop;
 mod interop_proxy;
