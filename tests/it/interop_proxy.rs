@@ -7,9 +7,10 @@
 //! (the pe-doctor binary with `--proxy`, its JSON report checked finding by finding), with the
 //! workspace endpoint on 127.0.0.1:443, where pe-doctor's CONNECT requests lead.
 //!
-//! Runs when PE_DOCTOR_INTEROP=1 (set by .ci/run, which installs squid and tinyproxy and runs the
-//! tests as root inside `unshare -n`, where 127.0.0.1:53 and :443 are free); skips visibly
-//! otherwise. When enabled, a missing daemon or a busy port 53 or 443 is a failure.
+//! `#[ignore]`d where the daemons cannot run; `.ci/test` with PE_DOCTOR_INTEROP=1 (as `.ci/run`
+//! sets it, after installing squid and tinyproxy, running as root inside `unshare -n`, where
+//! 127.0.0.1:53 and :443 are free) runs them, and then a missing daemon or a busy port 53 or
+//! 443 is a failure.
 
 use super::support::{self, finding_ids};
 use pe_doctor::lab::dns_server::{LabDnsServer, ServerOptions, View};
@@ -41,17 +42,6 @@ const USER: &str = "alice";
 const PASSWORD: &str = "s3cret";
 /// The CONNECT-level tinyproxy filter: 127.0.0.1 and the API zone.
 const TINYPROXY_ALLOW: &[&str] = &["^127\\.0\\.0\\.1$", "\\.api\\.azureml\\.ms$"];
-
-fn enabled(test: &str) -> bool {
-    if std::env::var("PE_DOCTOR_INTEROP").as_deref() == Ok("1") {
-        return true;
-    }
-    eprintln!(
-        "SKIPPED {test}: set PE_DOCTOR_INTEROP=1 (and install squid and tinyproxy; run as root \
-         inside `unshare -n`) to run the proxy interop suite"
-    );
-    false
-}
 
 /// A daemon started by a test, stopped by its PID on drop (SIGTERM, then SIGKILL).
 struct Daemon {
@@ -413,10 +403,8 @@ fn shape(o: &ConnectOutcome) -> Shape {
 }
 
 #[tokio::test]
+#[ignore = "needs squid and tinyproxy, root and unshare -n (ports 53, 443); .ci/test runs it (PE_DOCTOR_INTEROP=1 adds --include-ignored)"]
 async fn squid_allow_list_tunnels_denies_and_fails_as_the_lab_proxy_does() {
-    if !enabled("squid_allow_list_tunnels_denies_and_fails_as_the_lab_proxy_does") {
-        return;
-    }
     let _ports = LOW_PORTS.lock().await;
     let w = world(true).await;
     let squid = squid(false, &[".api.azureml.ms"], &[".instances.azureml.ms"]).await;
@@ -480,10 +468,8 @@ async fn squid_allow_list_tunnels_denies_and_fails_as_the_lab_proxy_does() {
 }
 
 #[tokio::test]
+#[ignore = "needs squid and tinyproxy, root and unshare -n (ports 53, 443); .ci/test runs it (PE_DOCTOR_INTEROP=1 adds --include-ignored)"]
 async fn squid_basic_auth_407_as_the_lab_proxy_does() {
-    if !enabled("squid_basic_auth_407_as_the_lab_proxy_does") {
-        return;
-    }
     let _ports = LOW_PORTS.lock().await;
     let w = world(true).await;
     let squid = squid(true, &[".api.azureml.ms"], &[".instances.azureml.ms"]).await;
@@ -530,10 +516,8 @@ async fn squid_basic_auth_407_as_the_lab_proxy_does() {
 }
 
 #[tokio::test]
+#[ignore = "needs squid and tinyproxy, root and unshare -n (ports 53, 443); .ci/test runs it (PE_DOCTOR_INTEROP=1 adds --include-ignored)"]
 async fn tinyproxy_filter_as_the_lab_proxy_does() {
-    if !enabled("tinyproxy_filter_as_the_lab_proxy_does") {
-        return;
-    }
     // tinyproxy resolves with the system resolver: every case here avoids a lookup (IP
     // literals, or names refused by the filter before any resolution).
     let w = world(false).await;
@@ -577,10 +561,8 @@ async fn tinyproxy_filter_as_the_lab_proxy_does() {
 }
 
 #[tokio::test]
+#[ignore = "needs squid and tinyproxy, root and unshare -n (ports 53, 443); .ci/test runs it (PE_DOCTOR_INTEROP=1 adds --include-ignored)"]
 async fn tinyproxy_basic_auth_407_then_401_as_the_lab_proxy_does() {
-    if !enabled("tinyproxy_basic_auth_407_then_401_as_the_lab_proxy_does") {
-        return;
-    }
     let w = world(false).await;
     let tp = tinyproxy(true, TINYPROXY_ALLOW).await;
     let (_lab, lab_port) = w
@@ -933,10 +915,8 @@ fn proxy_url(port: u16, creds: Option<(&str, &str)>) -> String {
 }
 
 #[tokio::test]
+#[ignore = "needs squid and tinyproxy, root and unshare -n (ports 53, 443); .ci/test runs it (PE_DOCTOR_INTEROP=1 adds --include-ignored)"]
 async fn diagnose_through_squid_allow_list_reports_proxy_denied_for_instances() {
-    if !enabled("diagnose_through_squid_allow_list_reports_proxy_denied_for_instances") {
-        return;
-    }
     let _ports = LOW_PORTS.lock().await;
     let s = site(ProxyDns::Resolving, Some(EndpointBehavior::PrivateOk)).await;
     let squid = squid(false, &[".api.azureml.ms", ".notebooks.azure.net"], &[]).await;
@@ -967,11 +947,8 @@ async fn diagnose_through_squid_allow_list_reports_proxy_denied_for_instances() 
 }
 
 #[tokio::test]
+#[ignore = "needs squid and tinyproxy, root and unshare -n (ports 53, 443); .ci/test runs it (PE_DOCTOR_INTEROP=1 adds --include-ignored)"]
 async fn diagnose_through_squid_basic_auth_reports_auth_required_then_redacts_credentials() {
-    if !enabled("diagnose_through_squid_basic_auth_reports_auth_required_then_redacts_credentials")
-    {
-        return;
-    }
     let _ports = LOW_PORTS.lock().await;
     let s = site(ProxyDns::Resolving, Some(EndpointBehavior::PrivateOk)).await;
     let squid = squid(true, ALL_ZONES, &[]).await;
@@ -1012,10 +989,8 @@ async fn diagnose_through_squid_basic_auth_reports_auth_required_then_redacts_cr
 }
 
 #[tokio::test]
+#[ignore = "needs squid and tinyproxy, root and unshare -n (ports 53, 443); .ci/test runs it (PE_DOCTOR_INTEROP=1 adds --include-ignored)"]
 async fn diagnose_through_squid_without_the_private_names_reports_upstream_failed() {
-    if !enabled("diagnose_through_squid_without_the_private_names_reports_upstream_failed") {
-        return;
-    }
     let _ports = LOW_PORTS.lock().await;
     let s = site(ProxyDns::Missing, Some(EndpointBehavior::PrivateOk)).await;
     let squid = squid(false, ALL_ZONES, &[]).await;
@@ -1041,10 +1016,8 @@ async fn diagnose_through_squid_without_the_private_names_reports_upstream_faile
 }
 
 #[tokio::test]
+#[ignore = "needs squid and tinyproxy, root and unshare -n (ports 53, 443); .ci/test runs it (PE_DOCTOR_INTEROP=1 adds --include-ignored)"]
 async fn diagnose_through_squid_to_the_public_endpoint_reports_private_link_forbidden() {
-    if !enabled("diagnose_through_squid_to_the_public_endpoint_reports_private_link_forbidden") {
-        return;
-    }
     let _ports = LOW_PORTS.lock().await;
     let s = site(
         ProxyDns::Resolving,
@@ -1079,10 +1052,8 @@ async fn diagnose_through_squid_to_the_public_endpoint_reports_private_link_forb
 }
 
 #[tokio::test]
+#[ignore = "needs squid and tinyproxy, root and unshare -n (ports 53, 443); .ci/test runs it (PE_DOCTOR_INTEROP=1 adds --include-ignored)"]
 async fn diagnose_through_tinyproxy_filter_reports_proxy_denied() {
-    if !enabled("diagnose_through_tinyproxy_filter_reports_proxy_denied") {
-        return;
-    }
     // Default deny, nothing of the workspace allowed: tinyproxy refuses before any lookup.
     let s = site(ProxyDns::Absent, None).await;
     let tp = tinyproxy(false, &["^127\\.0\\.0\\.1$"]).await;
@@ -1097,10 +1068,8 @@ async fn diagnose_through_tinyproxy_filter_reports_proxy_denied() {
 }
 
 #[tokio::test]
+#[ignore = "needs squid and tinyproxy, root and unshare -n (ports 53, 443); .ci/test runs it (PE_DOCTOR_INTEROP=1 adds --include-ignored)"]
 async fn diagnose_through_tinyproxy_basic_auth_reports_auth_required_for_407_and_401() {
-    if !enabled("diagnose_through_tinyproxy_basic_auth_reports_auth_required_for_407_and_401") {
-        return;
-    }
     let s = site(ProxyDns::Absent, None).await;
     let tp = tinyproxy(true, &["^127\\.0\\.0\\.1$"]).await;
     let cases = [
@@ -1122,10 +1091,8 @@ async fn diagnose_through_tinyproxy_basic_auth_reports_auth_required_for_407_and
 }
 
 #[tokio::test]
+#[ignore = "needs squid and tinyproxy, root and unshare -n (ports 53, 443); .ci/test runs it (PE_DOCTOR_INTEROP=1 adds --include-ignored)"]
 async fn diagnose_through_a_closed_proxy_port_reports_proxy_unreachable() {
-    if !enabled("diagnose_through_a_closed_proxy_port_reports_proxy_unreachable") {
-        return;
-    }
     let s = site(ProxyDns::Absent, None).await;
     let port = free_port();
     let d = s.diagnose(&proxy_url(port, None), &[]).await;
