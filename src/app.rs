@@ -50,7 +50,7 @@ pub fn run(cli: Cli) -> u8 {
             match crate::pac_cmd::run(&args, &mut out) {
                 Ok(()) => EXIT_OK,
                 Err(e) => {
-                    eprintln!("pe-doctor pac: {e}");
+                    eprintln!("pe-doctor pac: {}", sanitize_lines(&e.to_string()));
                     EXIT_USAGE
                 }
             }
@@ -80,7 +80,10 @@ async fn diagnose(args: &DiagnoseArgs) -> u8 {
 fn open_output(path: Option<&std::path::Path>) -> Result<Option<Output>, ()> {
     path.map(Output::open).transpose().map_err(|e| {
         let shown = path.map(|p| p.display().to_string()).unwrap_or_default();
-        eprintln!("pe-doctor: --output {}: {e}", sanitize_lines(&shown));
+        eprintln!(
+            "pe-doctor: {}",
+            sanitize_lines(&format!("--output {shown}: {e}"))
+        );
     })
 }
 
@@ -95,17 +98,18 @@ fn emit(mut report: Report, redact: bool, format: Format, output: Option<Output>
     let report = &report;
     match output {
         Some(output) => {
-            let shown = sanitize_lines(&output.path().display().to_string()).into_owned();
+            let shown = output.path().display().to_string();
             let mut buf = Vec::new();
             let written =
                 report::render(report, format, false, &mut buf).and_then(|()| output.write(&buf));
             match written {
                 Ok(()) => {
-                    eprintln!("pe-doctor: report written to {shown}");
+                    eprintln!("pe-doctor: report written to {}", sanitize_lines(&shown));
                     exit_code(report)
                 }
                 Err(e) => {
-                    eprintln!("pe-doctor: cannot write {shown}: {e}");
+                    let msg = format!("cannot write {shown}: {e}");
+                    eprintln!("pe-doctor: {}", sanitize_lines(&msg));
                     EXIT_USAGE
                 }
             }

@@ -161,6 +161,12 @@ fn too_large(size: u64, input: Input) -> io::Error {
     )
 }
 
+/// Writes a whole file as [`Output`] does (checked, atomic, never through a link), for a path
+/// decided only after the diagnosis.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    Output::open(path)?.write(bytes)
+}
+
 /// Where the report goes: decided and opened before the diagnosis, written after it.
 #[derive(Debug)]
 pub enum Output {

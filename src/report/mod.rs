@@ -16,6 +16,8 @@ use crate::model::{Resolution, ResolverRole};
 use model::{Report, Verdict};
 use std::io::{self, Write};
 
+pub use crate::fsio::write_atomically;
+
 /// Writes `report` in `format` to `out`; `color` enables ANSI colour in text.
 pub fn render(report: &Report, format: Format, color: bool, out: &mut dyn Write) -> io::Result<()> {
     match format {

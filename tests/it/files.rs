@@ -299,3 +299,32 @@ async fn hostile_pac_text_never_reaches_the_output_raw() {
         }
     }
 }
+
+#[test]
+fn error_messages_escape_what_came_from_outside() {
+    let dir = tempfile::tempdir().unwrap();
+    let evil = dir.path().join("\x1b]0;owned\x07.toml");
+    std::fs::write(&evil, "region = [\n").unwrap();
+    for flag in ["--config", "--output"] {
+        let path = if flag == "--output" {
+            dir.path().join("\x1b[2J/r.json")
+        } else {
+            evil.clone()
+        };
+        let out = run(&[
+            "diagnose",
+            "--fqdn",
+            "a.example",
+            "--loopback-only",
+            flag,
+            path.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {err}");
+        assert!(
+            !err.contains('\x1b') && !err.contains('\x07'),
+            "{flag}: {err:?}"
+        );
+        assert!(err.contains("\\x1b"), "{flag}: {err}");
+    }
+}
