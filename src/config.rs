@@ -345,10 +345,15 @@ impl Config {
             crate::fsio::check(Path::new(path), crate::fsio::Input::Pac)
                 .map_err(|e| flag_err("--pac", format!("{path}: {e}")))?;
         }
+        // A hosts file that does not exist has no entries, as for the OS.
         let hosts_file = pick(a.hosts_file, file.hosts_file);
         if let Some(p) = &hosts_file {
-            crate::fsio::check(p, crate::fsio::Input::Hosts)
-                .map_err(|e| flag_err("--hosts-file", format!("{}: {e}", p.display())))?;
+            match crate::fsio::check(p, crate::fsio::Input::Hosts) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(flag_err("--hosts-file", format!("{}: {e}", p.display())));
+                }
+                _ => {}
+            }
         }
         let connect_to = pick_vec(a.connect_to, file.connect_to);
         for rule in &connect_to {
