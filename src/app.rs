@@ -69,9 +69,8 @@ async fn diagnose(args: &DiagnoseArgs) -> u8 {
     let Ok(output) = open_output(config.output.as_deref()) else {
         return EXIT_USAGE;
     };
-    let host = crate::host::collect(&config);
     let spinner = Spinner::start(config.targets.len());
-    let report = crate::diagnose::diagnose(&config, &host).await;
+    let report = crate::diagnose::diagnose_this_machine(&config).await;
     spinner.stop().await;
     emit(report, config.redact, config.format, output)
 }
@@ -149,7 +148,12 @@ async fn lab(args: &LabArgs) -> u8 {
         ("--timeout", &args.timeout, &mut opts.timeout),
     ] {
         if let Some(v) = value {
-            match config::parse_duration(flag, v) {
+            let parsed = if flag == "--timeout" {
+                config::parse_timeout(flag, v)
+            } else {
+                config::parse_duration(flag, v)
+            };
+            match parsed {
                 Ok(d) => *slot = d,
                 Err(e) => {
                     eprintln!("pe-doctor lab: {e}");

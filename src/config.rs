@@ -1,8 +1,12 @@
 //! Settings: defaults < `--config FILE.toml` < command-line flags, resolved into a [`Config`].
 
 use crate::cli::{DiagnoseArgs, Format};
+use crate::net::dialer::ConnectTo;
+use crate::net::tls::TrustRoots;
+use crate::probe::doh::DohEndpoint;
+use crate::probe::proxy::ProxyEndpoint;
 use crate::targets::{self, Cloud, Target, TargetError, WorkspaceSpec};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -92,6 +96,42 @@ pub struct NamedDoh {
     pub url: String,
 }
 
+/// A DoH resolver to ask: its label, URL (as shown) and parsed endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DohResolver {
+    /// Label in tables.
+    pub label: String,
+    /// URL or URL template, as given.
+    pub url: String,
+    /// The parsed endpoint.
+    pub endpoint: DohEndpoint,
+}
+
+impl DohResolver {
+    /// Parses `url` (an https URL or `{?dns}` template).
+    pub fn new(label: impl Into<String>, url: impl Into<String>) -> Result<Self, ConfigError> {
+        let url = url.into();
+        let endpoint = DohEndpoint::parse(&url).map_err(|e| flag_err("--doh", e.message))?;
+        Ok(Self {
+            label: label.into(),
+            url,
+            endpoint,
+        })
+    }
+}
+
+/// Which proxy the connection checks use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ProxyChoice {
+    /// Decide from `--pac` or this machine's proxy settings.
+    #[default]
+    System,
+    /// `--proxy none`: connect directly.
+    Direct,
+    /// `--proxy URL`.
+    Proxy(ProxyEndpoint),
+}
+
 /// Everything a diagnosis needs, resolved and validated.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -106,22 +146,19 @@ pub struct Config {
     /// Azure DNS / resolver inbound endpoint.
     pub azure_dns: SocketAddr,
     /// DoH resolvers.
-    pub doh: Vec<NamedDoh>,
+    pub doh: Vec<DohResolver>,
     /// Read the OS's DNS configuration and ask its servers (`configured` role).
     pub read_host_dns: bool,
-    /// Extra CA files.
-    pub ca_files: Vec<PathBuf>,
-    /// `--proxy`: None = decide from the machine's settings; Some(None) = `none`; Some(Some(url)).
-    pub proxy: Option<Option<String>>,
+    /// Trusted roots: `--ca-file` (and the lab's public roots), loaded.
+    pub trust: TrustRoots,
+    /// `--proxy`.
+    pub proxy: ProxyChoice,
     /// `--pac`: a PAC file or URL that replaces the machine's proxy settings.
     pub pac: Option<String>,
     /// Run the connection checks (TCP, TLS, HTTP).
     pub connect: bool,
-    /// Lab only: trust these CA files as "public roots" instead of webpki-roots (and trust only
-    /// `ca_files` as the OS store), so interception can be simulated.
-    pub lab_public_roots: Option<Vec<PathBuf>>,
-    /// `--connect-to` rules, as given.
-    pub connect_to: Vec<String>,
+    /// `--connect-to` rules.
+    pub connect_to: Vec<ConnectTo>,
     /// Hosts file to inspect (None: the OS's).
     pub hosts_file: Option<PathBuf>,
     /// Overall deadline.
@@ -136,7 +173,8 @@ pub struct Config {
     pub loopback_only: bool,
 }
 
-/// The settings file: the same keys as the flags.
+/// The settings file: the keys are the long flag names (`inference-endpoint`, `no-host-dns`);
+/// a list key also takes a single value (`storage-account = "x"`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct FileConfig {
@@ -146,32 +184,58 @@ struct FileConfig {
     #[serde(alias = "workspace_name")]
     workspace_name: Option<String>,
     cloud: Option<String>,
-    #[serde(default, alias = "instance")]
-    instances: Vec<String>,
-    #[serde(default, alias = "storage_accounts", alias = "storage-account")]
-    storage_accounts: Vec<String>,
-    #[serde(default, alias = "inference_endpoints")]
-    inference_endpoints: Vec<String>,
-    #[serde(default, alias = "fqdn")]
-    fqdns: Vec<String>,
+    #[serde(default, alias = "instances", deserialize_with = "one_or_many")]
+    instance: Vec<String>,
+    #[serde(
+        default,
+        alias = "storage_account",
+        alias = "storage-accounts",
+        alias = "storage_accounts",
+        deserialize_with = "one_or_many"
+    )]
+    storage_account: Vec<String>,
+    #[serde(
+        default,
+        alias = "inference_endpoint",
+        alias = "inference-endpoints",
+        alias = "inference_endpoints",
+        deserialize_with = "one_or_many"
+    )]
+    inference_endpoint: Vec<String>,
+    #[serde(default, alias = "fqdns", deserialize_with = "one_or_many")]
+    fqdn: Vec<String>,
     expected: Option<PathBuf>,
     #[serde(alias = "system_resolver")]
     system_resolver: Option<String>,
-    #[serde(default, alias = "dns_servers", alias = "dns-server")]
-    dns_servers: Vec<String>,
+    #[serde(
+        default,
+        alias = "dns_server",
+        alias = "dns-servers",
+        alias = "dns_servers",
+        deserialize_with = "one_or_many"
+    )]
+    dns_server: Vec<String>,
     #[serde(alias = "azure_dns")]
     azure_dns: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     doh: Vec<String>,
     #[serde(default, alias = "no_doh")]
     no_doh: bool,
+    #[serde(default, alias = "no_host_dns")]
+    no_host_dns: bool,
     proxy: Option<String>,
     pac: Option<String>,
     #[serde(default, alias = "no_connect")]
     no_connect: bool,
-    #[serde(default, alias = "ca_files", alias = "ca-file")]
-    ca_files: Vec<PathBuf>,
-    #[serde(default, alias = "connect_to")]
+    #[serde(
+        default,
+        alias = "ca_file",
+        alias = "ca-files",
+        alias = "ca_files",
+        deserialize_with = "one_or_many"
+    )]
+    ca_file: Vec<PathBuf>,
+    #[serde(default, alias = "connect_to", deserialize_with = "one_or_many")]
     connect_to: Vec<String>,
     #[serde(alias = "hosts_file")]
     hosts_file: Option<PathBuf>,
@@ -180,6 +244,53 @@ struct FileConfig {
     output: Option<PathBuf>,
     #[serde(default, alias = "no_redact")]
     no_redact: bool,
+}
+
+/// The keys the settings file accepts (the long flag names), for the unknown-key error.
+const FILE_KEYS: &[&str] = &[
+    "workspace-id",
+    "region",
+    "workspace-name",
+    "cloud",
+    "instance",
+    "storage-account",
+    "inference-endpoint",
+    "fqdn",
+    "expected",
+    "system-resolver",
+    "dns-server",
+    "azure-dns",
+    "doh",
+    "no-doh",
+    "no-host-dns",
+    "proxy",
+    "pac",
+    "no-connect",
+    "ca-file",
+    "connect-to",
+    "hosts-file",
+    "timeout",
+    "format",
+    "output",
+    "no-redact",
+];
+
+/// A list, or one value standing for a list of one.
+fn one_or_many<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany<T> {
+        Many(Vec<T>),
+        One(T),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::Many(v) => v,
+        OneOrMany::One(x) => vec![x],
+    })
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -199,11 +310,21 @@ fn read_file_config(path: &Path) -> Result<FileConfig, ConfigError> {
     })?;
     toml::from_str(&text).map_err(|e| {
         let (line, column) = e.span().map_or((1, 1), |s| line_col(&text, s.start));
+        let message = match e.message().strip_prefix("unknown field ") {
+            Some(rest) => {
+                let key = rest.split(',').next().unwrap_or(rest);
+                format!(
+                    "unknown key {key}; the keys are the long flag names: {}",
+                    FILE_KEYS.join(", ")
+                )
+            }
+            None => e.message().to_string(),
+        };
         ConfigError::File {
             file,
             line,
             column,
-            message: e.message().to_string(),
+            message,
         }
     })
 }
@@ -227,6 +348,21 @@ pub fn parse_duration(flag: &str, s: &str) -> Result<Duration, ConfigError> {
             format!("{s:?} is not a duration (try 10s or 1500ms): {e}"),
         )
     })
+}
+
+/// Parses an overall deadline: more than zero, at most a day.
+pub fn parse_timeout(flag: &str, s: &str) -> Result<Duration, ConfigError> {
+    let t = parse_duration(flag, s)?;
+    if t.is_zero() {
+        return Err(flag_err(flag, "must be more than zero"));
+    }
+    if t > crate::run::MAX_TIMEOUT {
+        return Err(flag_err(
+            flag,
+            format!("{s:?} is more than a day; a diagnosis needs seconds (try 10s)"),
+        ));
+    }
+    Ok(t)
 }
 
 fn pick<T>(cli: Option<T>, file: Option<T>) -> Option<T> {
@@ -258,9 +394,9 @@ impl Config {
                     region,
                     name: pick(a.workspace_name, file.workspace_name),
                     cloud,
-                    instances: pick_vec(a.instances, file.instances),
-                    storage_accounts: pick_vec(a.storage_accounts, file.storage_accounts),
-                    inference_endpoints: pick_vec(a.inference_endpoints, file.inference_endpoints),
+                    instances: pick_vec(a.instances, file.instance),
+                    storage_accounts: pick_vec(a.storage_accounts, file.storage_account),
+                    inference_endpoints: pick_vec(a.inference_endpoints, file.inference_endpoint),
                     project_ids: Vec::new(),
                 }
                 .validated()?,
@@ -273,7 +409,7 @@ impl Config {
             Some(spec) => targets::derive(spec),
             None => Vec::new(),
         };
-        for f in pick_vec(a.fqdns, file.fqdns) {
+        for f in pick_vec(a.fqdns, file.fqdn) {
             targets.push(targets::parse_fqdn_arg(&f)?);
         }
         if let Some(path) = pick(a.expected, file.expected) {
@@ -295,7 +431,7 @@ impl Config {
             })?),
         };
         let mut dns_servers = Vec::new();
-        for s in pick_vec(a.dns_servers, file.dns_servers) {
+        for s in pick_vec(a.dns_servers, file.dns_server) {
             let (label, addr) = match s.split_once('=') {
                 Some((l, rest)) => (l.to_string(), rest),
                 None => (format!("dns:{s}"), s.as_str()),
@@ -314,26 +450,22 @@ impl Config {
         let mut doh = Vec::new();
         if !no_doh {
             if doh_urls.is_empty() {
-                doh.extend(DEFAULT_DOH.iter().map(|(label, url)| NamedDoh {
-                    label: label.to_string(),
-                    url: url.to_string(),
-                }));
+                for (label, url) in DEFAULT_DOH {
+                    doh.push(DohResolver::new(label, url)?);
+                }
             }
             for url in doh_urls {
                 let label = doh_label(&url)
                     .ok_or_else(|| flag_err("--doh", format!("{url:?} is not an https:// URL")))?;
-                doh.push(NamedDoh { label, url });
+                doh.push(DohResolver::new(label, url)?);
             }
         }
-        for d in &doh {
-            crate::probe::doh::DohEndpoint::parse(&d.url)
-                .map_err(|e| flag_err("--doh", e.message))?;
-        }
-        let ca_files = pick_vec(a.ca_files, file.ca_files);
-        for files in [&ca_files, &a.public_roots] {
-            crate::net::tls::read_pem_certs(files)
-                .map_err(|e| flag_err("--ca-file", e.to_string()))?;
-        }
+        let ca_files = pick_vec(a.ca_files, file.ca_file);
+        let trust = TrustRoots::load(
+            &ca_files,
+            (!a.public_roots.is_empty()).then_some(&a.public_roots[..]),
+        )
+        .map_err(|e| flag_err("--ca-file", e.to_string()))?;
         // Input files the diagnosis reads later: a FIFO, a folder or an oversized file is a
         // usage error now, before any probing.
         let pac = pick(a.pac, file.pac);
@@ -355,29 +487,24 @@ impl Config {
                 _ => {}
             }
         }
-        let connect_to = pick_vec(a.connect_to, file.connect_to);
-        for rule in &connect_to {
-            rule.parse::<crate::net::dialer::ConnectTo>()
-                .map_err(|e| flag_err("--connect-to", e.to_string()))?;
-        }
+        let connect_to = pick_vec(a.connect_to, file.connect_to)
+            .iter()
+            .map(|rule| rule.parse::<ConnectTo>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| flag_err("--connect-to", e.to_string()))?;
         let proxy = match pick(a.proxy, file.proxy) {
-            None => None,
+            None => ProxyChoice::System,
             Some(p) if p.eq_ignore_ascii_case("none") || p.eq_ignore_ascii_case("direct") => {
-                Some(None)
+                ProxyChoice::Direct
             }
-            Some(p) => {
-                crate::probe::proxy::ProxyEndpoint::parse(&p)
-                    .map_err(|e| flag_err("--proxy", e.message))?;
-                Some(Some(p))
-            }
+            Some(p) => ProxyChoice::Proxy(
+                ProxyEndpoint::parse(&p).map_err(|e| flag_err("--proxy", e.message))?,
+            ),
         };
         let timeout = match pick(a.timeout, file.timeout) {
-            Some(t) => parse_duration("--timeout", &t)?,
+            Some(t) => parse_timeout("--timeout", &t)?,
             None => DEFAULT_TIMEOUT,
         };
-        if timeout.is_zero() {
-            return Err(flag_err("--timeout", "must be more than zero"));
-        }
         Ok(Config {
             workspace,
             targets,
@@ -385,12 +512,11 @@ impl Config {
             dns_servers,
             azure_dns,
             doh,
-            read_host_dns: !a.no_host_dns,
-            ca_files,
+            read_host_dns: !(a.no_host_dns || file.no_host_dns),
+            trust,
             proxy,
             pac,
             connect: !(a.no_connect || file.no_connect),
-            lab_public_roots: (!a.public_roots.is_empty()).then_some(a.public_roots),
             connect_to,
             hosts_file,
             timeout,
@@ -485,7 +611,8 @@ mod tests {
         assert_eq!(c.azure_dns, "168.63.129.16:53".parse().unwrap());
         assert_eq!(c.doh.len(), 2);
         assert!(c.redact);
-        assert_eq!(c.lab_public_roots, None);
+        assert_eq!(c.trust.lab_public, None);
+        assert_eq!(c.proxy, ProxyChoice::System);
         let dir = tempfile::tempdir().unwrap();
         let pem = dir.path().join("lab-ca.pem");
         let ca = crate::lab::tls::LabCa::new("test CA").unwrap();
@@ -493,7 +620,8 @@ mod tests {
         let mut a = args();
         a.public_roots = vec![pem.clone()];
         let c = Config::from_args(&a).unwrap();
-        assert_eq!(c.lab_public_roots, Some(vec![pem]));
+        assert_eq!(c.trust.lab_public, Some(vec![ca.ca_der().clone()]));
+        let _ = pem;
         a.public_roots = vec![dir.path().join("missing.pem")];
         assert!(
             Config::from_args(&a)
@@ -529,6 +657,96 @@ mod tests {
         let mut a = args();
         a.fqdns.clear();
         assert!(matches!(Config::from_args(&a), Err(ConfigError::NoTargets)));
+    }
+
+    #[test]
+    fn values_are_typed_once_and_bad_ones_name_the_flag() {
+        let mut a = args();
+        a.connect_to = vec!["svc.example:443=127.0.0.1:8443".into()];
+        a.proxy = Some("http://proxy.corp:3128".into());
+        let c = Config::from_args(&a).unwrap();
+        assert_eq!(c.connect_to[0].to_port, Some(8443));
+        assert!(
+            matches!(&c.proxy, ProxyChoice::Proxy(p) if p.host == "proxy.corp" && p.port == 3128)
+        );
+        assert_eq!(c.doh[0].endpoint.host, "cloudflare-dns.com");
+        a.proxy = Some("none".into());
+        assert_eq!(Config::from_args(&a).unwrap().proxy, ProxyChoice::Direct);
+        // A bad --connect-to rule is an error, not silently dropped.
+        a.connect_to = vec!["svc.example:443=127.0.0.1:x".into()];
+        let e = Config::from_args(&a).unwrap_err().to_string();
+        assert!(
+            e.starts_with("--connect-to:") && e.contains("bad port"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn timeouts_past_a_day_or_overflowing_are_refused() {
+        for t in ["25h", "1000000000years", "18446744073709551615s", "0s"] {
+            let mut a = args();
+            a.timeout = Some(t.into());
+            let e = Config::from_args(&a).unwrap_err().to_string();
+            assert!(e.starts_with("--timeout:"), "{t}: {e}");
+        }
+        let mut a = args();
+        a.timeout = Some("24h".into());
+        assert_eq!(
+            Config::from_args(&a).unwrap().timeout,
+            crate::run::MAX_TIMEOUT
+        );
+    }
+
+    #[test]
+    fn settings_file_keys_are_the_long_flag_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("pe-doctor.toml");
+        std::fs::write(
+            &f,
+            "workspace-id = \"8f2a6c1e-3b4d-4e5f-9a0b-1c2d3e4f5a6b\"\nregion = \"eastus2\"\n\
+             storage-account = \"stcorp\"\ninference-endpoint = [\"ep1\"]\ninstance = \"ci1\"\n\
+             no-host-dns = true\ndns-server = \"corp=10.1.1.1\"\ndoh = \"https://doh.corp.example/dns-query\"\n\
+             connect-to = \":443=127.0.0.1:8443\"\ntimeout = \"3s\"\n",
+        )
+        .unwrap();
+        let mut a = DiagnoseArgs {
+            config: Some(f),
+            ..Default::default()
+        };
+        let c = Config::from_args(&a).unwrap();
+        let ws = c.workspace.as_ref().unwrap();
+        assert_eq!(ws.storage_accounts, vec!["stcorp"]);
+        assert_eq!(ws.inference_endpoints, vec!["ep1"]);
+        assert_eq!(ws.instances, vec!["ci1"]);
+        assert!(!c.read_host_dns);
+        assert_eq!(c.dns_servers[0].label, "corp");
+        assert_eq!(c.doh.len(), 1);
+        assert_eq!(c.connect_to.len(), 1);
+        assert_eq!(c.timeout, Duration::from_secs(3));
+        // Flags win over the file.
+        a.timeout = Some("5s".into());
+        a.storage_accounts = vec!["stflag".into()];
+        let c = Config::from_args(&a).unwrap();
+        assert_eq!(c.timeout, Duration::from_secs(5));
+        assert_eq!(c.workspace.unwrap().storage_accounts, vec!["stflag"]);
+
+        let unknown = dir.path().join("unknown.toml");
+        std::fs::write(
+            &unknown,
+            "region = \"eastus2\"\ninference-endpoints-x = 1\n",
+        )
+        .unwrap();
+        a.config = Some(unknown);
+        let e = Config::from_args(&a).unwrap_err().to_string();
+        assert!(e.contains("unknown.toml:2:1"), "{e}");
+        assert!(e.contains("inference-endpoints-x"), "{e}");
+        assert!(e.contains("inference-endpoint, fqdn"), "{e}");
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "fqdn = \"a.example\"\ntimeout = \"99999h\"\n").unwrap();
+        a.config = Some(bad);
+        a.timeout = None;
+        let e = Config::from_args(&a).unwrap_err().to_string();
+        assert!(e.starts_with("--timeout:"), "{e}");
     }
 
     #[test]

@@ -2,25 +2,27 @@
 
 use crate::classify::classify;
 use crate::config::Config;
+use crate::config::ProxyChoice;
 use crate::findings::{self, dns::DnsFacts};
 use crate::host::proxy_settings::Route as SysRoute;
-use crate::host::{HostFacts, hosts_file};
+use crate::host::routes::{RouteError, RouteInfo, VpnVerdict, vpn_verdict_from_lookup};
+use crate::host::{HostFacts, collect, hosts_file};
 use crate::model::DnsStatus;
 use crate::model::{FailKind, Phase, ProbeError};
 use crate::model::{Resolution, ResolverRole};
-use crate::net::dialer::{ConnectTo, Dialer};
-use crate::net::tls;
+use crate::net::Net;
 use crate::plan::{self, Ask, Plan};
 use crate::probe::answer::DnsAnswer;
 use crate::probe::connect::{self, Connection, Route, RouteReason};
-use crate::probe::doh::{DohClient, DohEndpoint};
+use crate::probe::doh::DohClient;
 use crate::probe::pac::{PacReport, PacVerdict};
 use crate::probe::proxy::ProxyEndpoint;
 use crate::probe::tls::TrustStores;
 use crate::probe::{dns, system};
 use crate::report::model::{HostInfo, Report, SCHEMA, ToolInfo, Verdict, WorkspaceInfo};
-use crate::run::{self, Job};
+use crate::run::{self, Deadline, Job};
 use pac::Directive;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,14 +36,93 @@ const CONNECT_PROBE_LIMIT: Duration = Duration::from_secs(6);
 /// Safety margin so every probe records its own timeout before the overall deadline.
 const MARGIN: Duration = Duration::from_millis(50);
 
-/// Runs the diagnosis described by `config` on a machine described by `host`.
+/// Runs the diagnosis described by `config` on a machine described by `host` (the lab and
+/// tests: the facts are given, nothing is read from this machine).
 pub async fn diagnose(config: &Config, host: &HostFacts) -> Report {
-    let started = Instant::now();
+    let clock = Clock::start(config);
+    run_diagnosis(config, host.clone(), Collecting::default(), clock).await
+}
+
+/// Runs the diagnosis on this machine: reading the host (DNS configuration, proxy settings,
+/// interfaces, browsers, routes...) is part of it, concurrently and under the same deadline.
+pub async fn diagnose_this_machine(config: &Config) -> Report {
+    let clock = Clock::start(config);
+    let mut host = HostFacts::empty();
+    let machine = !config.loopback_only;
+    if machine {
+        host.routes = crate::host::RouteLookup::Os;
+    }
+    let wants_proxy = config.proxy == ProxyChoice::System && config.pac.is_none();
+    let collecting = Collecting {
+        dns: (config.read_host_dns || machine).then(|| {
+            collect::start(
+                collect::dns_and_browsers(config.read_host_dns, machine),
+                clock.host,
+            )
+        }),
+        proxy: (machine && wants_proxy)
+            .then(|| collect::start(collect::proxy_settings(), clock.host)),
+        machine: if machine {
+            collect::machine()
+                .into_iter()
+                .map(|c| collect::start(c, clock.end))
+                .collect()
+        } else {
+            Vec::new()
+        },
+    };
+    run_diagnosis(config, host, collecting, clock).await
+}
+
+/// The diagnosis clock: started before anything is read.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    started: Instant,
+    /// Everything is done by then.
+    end: Deadline,
+    /// Host facts that later probes depend on (DNS servers, proxy settings) are in by then, so
+    /// a third of the time is left for those probes.
+    host: Deadline,
+}
+
+impl Clock {
+    fn start(config: &Config) -> Self {
+        // The configuration caps the timeout at a day, so neither can fail.
+        let end = Deadline::after(config.timeout)
+            .or_else(|| Deadline::after(run::MAX_TIMEOUT))
+            .unwrap_or_else(|| Deadline::after(Duration::ZERO).expect("now"));
+        let host = Deadline::after(config.timeout * 2 / 3).map_or(end, |h| h.min(end));
+        Self {
+            started: Instant::now(),
+            end,
+            host,
+        }
+    }
+}
+
+/// Host collectors under way (none in the lab).
+#[derive(Debug, Default)]
+struct Collecting {
+    dns: Option<collect::Started>,
+    proxy: Option<collect::Started>,
+    machine: Vec<collect::Started>,
+}
+
+async fn run_diagnosis(
+    config: &Config,
+    mut host: HostFacts,
+    collecting: Collecting,
+    clock: Clock,
+) -> Report {
+    let started = clock.started;
     let started_at = now_rfc3339();
-    let deadline = tokio::time::Instant::now() + config.timeout;
-    let plan = plan::plan(config, host);
-    let per_probe = config
-        .timeout
+    let deadline = clock.end;
+    if let Some(dns) = collecting.dns {
+        dns.finish(&mut host).await;
+    }
+    let plan = plan::plan(config, &host);
+    let per_probe = deadline
+        .left()
         .saturating_sub(MARGIN)
         .max(Duration::from_millis(1));
     let probes = Probes::new(config);
@@ -51,7 +132,7 @@ pub async fn diagnose(config: &Config, host: &HostFacts) -> Report {
         .iter()
         .map(|&(t, r)| probes.job(&plan, t, r, per_probe))
         .collect();
-    let answers = run::fan_out(jobs, deadline).await;
+    let answers = run::fan_out(jobs, deadline.instant()).await;
 
     let resolutions: Vec<Resolution> = questions
         .iter()
@@ -60,7 +141,7 @@ pub async fn diagnose(config: &Config, host: &HostFacts) -> Report {
             let (answer, elapsed_ms) = answer.unwrap_or_else(|| {
                 (
                     DnsAnswer::failed(DnsStatus::Timeout, "overall deadline reached"),
-                    config.timeout.as_millis() as u64,
+                    per_probe.as_millis() as u64,
                 )
             });
             // questions() only yields valid indices.
@@ -73,11 +154,30 @@ pub async fn diagnose(config: &Config, host: &HostFacts) -> Report {
         })
         .collect();
 
+    // Route lookups run while the connections are probed.
+    let routes = start_route_lookups(&host, &resolutions, deadline);
+    if let Some(proxy) = collecting.proxy {
+        proxy.finish(&mut host).await;
+    }
+    let host_ref = &host;
     let (pac, connections) = if config.connect {
-        connection_phase(config, host, &plan, &resolutions, &probes, deadline).await
+        connection_phase(
+            config,
+            host_ref,
+            &plan,
+            &resolutions,
+            &probes,
+            deadline.instant(),
+        )
+        .await
     } else {
         (None, Vec::new())
     };
+    for job in collecting.machine {
+        job.finish(&mut host).await;
+    }
+    let vpn = finish_route_lookups(routes, &mut host).await;
+    let host = &host;
 
     let hosts_path = config
         .hosts_file
@@ -98,7 +198,6 @@ pub async fn diagnose(config: &Config, host: &HostFacts) -> Report {
         &plan.targets,
         &resolutions,
     ));
-    let vpn = vpn_verdicts(host, &resolutions).await;
     findings.extend(findings::vpn::evaluate(host, &vpn, &connections));
     findings.extend(findings::vpn::os_doh(host));
     if let Some(p) = &pac {
@@ -195,29 +294,23 @@ fn resolution(
 
 /// The shared probe machinery (clients built once per diagnosis).
 struct Probes {
-    dialer: Arc<Dialer>,
+    net: Arc<Net>,
     doh: Result<DohClient, String>,
 }
 
 impl Probes {
     fn new(config: &Config) -> Self {
-        let rules = config
-            .connect_to
-            .iter()
-            .filter_map(|r| r.parse::<ConnectTo>().ok())
-            .collect();
-        let dialer = Arc::new(Dialer::new(rules, config.loopback_only));
+        let net = Arc::new(Net::new(
+            config.connect_to.clone(),
+            config.loopback_only,
+            config.trust.clone(),
+        ));
         const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
-        // In the lab only the lab CA is trusted; elsewhere the OS store plus --ca-file.
-        let tls = if config.loopback_only && !config.ca_files.is_empty() {
-            tls::extra_roots_only_config(&config.ca_files, &ALPN)
-        } else {
-            tls::os_trust_config(&config.ca_files, &ALPN)
-        };
-        let doh = tls
-            .map(|t| DohClient::new(dialer.clone(), t))
+        let doh = net
+            .tls(&ALPN)
+            .map(|t| DohClient::new(net.dialer.clone(), t))
             .map_err(|e| e.to_string());
-        Self { dialer, doh }
+        Self { net, doh }
     }
 
     fn job(&self, plan: &Plan, t: usize, r: usize, per_probe: Duration) -> Job<(DnsAnswer, u64)> {
@@ -227,7 +320,7 @@ impl Probes {
             .map(|t| t.fqdn.clone())
             .unwrap_or_default();
         let ask = plan.resolvers.get(r).map(|r| r.ask.clone());
-        let dialer = self.dialer.clone();
+        let dialer = self.net.dialer.clone();
         let doh = self.doh.clone();
         Box::pin(async move {
             let start = Instant::now();
@@ -238,9 +331,9 @@ impl Probes {
                     Err(e) => DnsAnswer::failed(DnsStatus::Error, e.message),
                     Ok(()) => dns::resolve(addr, &name, per_probe.min(DNS_PROBE_LIMIT)).await,
                 },
-                Some(Ask::Doh(url)) => match (&doh, DohEndpoint::parse(&url)) {
+                Some(Ask::Doh(endpoint)) => match (&doh, endpoint) {
                     (Err(e), _) => DnsAnswer::failed(DnsStatus::Error, e.clone()),
-                    (_, Err(e)) => DnsAnswer::failed(DnsStatus::Error, e.message),
+                    (_, Err(e)) => DnsAnswer::failed(DnsStatus::Error, e),
                     (Ok(client), Ok(ep)) => {
                         client
                             .resolve(&ep, &name, per_probe.min(DOH_PROBE_LIMIT))
@@ -319,22 +412,19 @@ async fn connection_phase(
     probes: &Probes,
     deadline: tokio::time::Instant,
 ) -> (Option<PacReport>, Vec<Connection>) {
-    let stores = match &config.lab_public_roots {
-        Some(public) => TrustStores::from_ca_files(&config.ca_files, public),
-        None => TrustStores::for_machine(&config.ca_files),
-    };
-    let Ok(stores) = stores.map(Arc::new) else {
-        return (None, Vec::new());
-    };
+    // When the trust stores cannot be built (the platform verifier does not start), every
+    // connection says so instead of vanishing from the report.
+    let stores = TrustStores::for_roots(&config.trust).map(Arc::new);
+    let net = &probes.net;
     let left = || deadline.saturating_duration_since(tokio::time::Instant::now());
 
     // The PAC to evaluate: --pac, or the one the system settings name, or one WPAD finds.
-    let routes_use_wpad = matches!((&config.proxy, &config.pac, &host.proxy), (None, None, Some(d))
+    let routes_use_wpad = matches!((&config.proxy, &config.pac, &host.proxy), (ProxyChoice::System, None, Some(d))
         if plan.targets.iter().any(|t| matches!(d.route_for(&t.fqdn), SysRoute::Wpad { .. })));
     let wpad = if routes_use_wpad {
         crate::probe::pac::discover_wpad(
             &host.search_domains,
-            config.loopback_only,
+            net,
             left().min(Duration::from_secs(3)),
         )
         .await
@@ -342,24 +432,23 @@ async fn connection_phase(
         None
     };
     let pac_source: Option<(String, String)> = match (&config.proxy, &config.pac, &host.proxy) {
-        (Some(_), _, _) => None,
-        (None, Some(p), _) => Some((p.clone(), "--pac".into())),
-        (None, None, Some(d)) => {
-            wpad.clone()
-                .map(|u| (u, "WPAD (DNS)".to_string()))
-                .or_else(|| {
-                    plan.targets
-                        .iter()
-                        .find_map(|t| match d.route_for(&t.fqdn) {
+        (ProxyChoice::Direct | ProxyChoice::Proxy(_), _, _) => None,
+        (ProxyChoice::System, Some(p), _) => Some((p.clone(), "--pac".into())),
+        (ProxyChoice::System, None, Some(d)) => wpad
+            .clone()
+            .map(|u| (u, "WPAD (DNS)".to_string()))
+            .or_else(|| {
+                plan.targets
+                    .iter()
+                    .find_map(|t| match d.route_for(&t.fqdn) {
+                        SysRoute::Pac { url, source } => Some((url, source.to_string())),
+                        SysRoute::Wpad { otherwise, .. } => match *otherwise {
                             SysRoute::Pac { url, source } => Some((url, source.to_string())),
-                            SysRoute::Wpad { otherwise, .. } => match *otherwise {
-                                SysRoute::Pac { url, source } => Some((url, source.to_string())),
-                                _ => None,
-                            },
                             _ => None,
-                        })
-                })
-        }
+                        },
+                        _ => None,
+                    })
+            }),
         _ => None,
     };
     let pac = match &pac_source {
@@ -370,7 +459,7 @@ async fn connection_phase(
                 &plan.targets,
                 resolutions,
                 Vec::new(),
-                config.loopback_only,
+                net,
                 left().min(Duration::from_secs(30)),
             )
             .await,
@@ -385,13 +474,12 @@ async fn connection_phase(
     let mut specs: Vec<(String, Route, RouteReason, Option<ProxyEndpoint>)> = Vec::new();
     for t in &plan.targets {
         let decision = match (&config.proxy, &config.pac, &host.proxy) {
-            (Some(Some(url)), _, _) => match ProxyEndpoint::parse(url) {
-                Ok(ep) => Decision::Proxy(ep, reason("flag", "--proxy")),
-                Err(_) => Decision::Direct(reason("flag", "--proxy is invalid")),
-            },
-            (Some(None), _, _) => Decision::Direct(reason("flag", "--proxy none")),
-            (None, Some(p), _) => from_pac(verdict_for(&t.fqdn), p),
-            (None, None, Some(d)) => match d.route_for(&t.fqdn) {
+            (ProxyChoice::Proxy(ep), _, _) => {
+                Decision::Proxy(ep.clone(), reason("flag", "--proxy"))
+            }
+            (ProxyChoice::Direct, _, _) => Decision::Direct(reason("flag", "--proxy none")),
+            (ProxyChoice::System, Some(p), _) => from_pac(verdict_for(&t.fqdn), p),
+            (ProxyChoice::System, None, Some(d)) => match d.route_for(&t.fqdn) {
                 SysRoute::Direct { reason: why } => Decision::Direct(reason("system", why)),
                 SysRoute::Proxy { server, source } if server.scheme.starts_with("http") => {
                     Decision::Proxy(
@@ -419,7 +507,7 @@ async fn connection_phase(
                     )),
                 },
             },
-            (None, None, None) => Decision::Direct(RouteReason {
+            (ProxyChoice::System, None, None) => Decision::Direct(RouteReason {
                 source: "none".into(),
                 detail: None,
             }),
@@ -464,10 +552,14 @@ async fn connection_phase(
     let jobs: Vec<Job<Connection>> = specs
         .iter()
         .map(|(fqdn, route, why, ep)| -> Job<Connection> {
-            let dialer = probes.dialer.clone();
+            let dialer = probes.net.dialer.clone();
             let stores = stores.clone();
             let (fqdn, route, why, ep) = (fqdn.clone(), route.clone(), why.clone(), ep.clone());
             Box::pin(async move {
+                let stores = match stores {
+                    Ok(s) => s,
+                    Err(e) => return unprobed(fqdn, route, why, e),
+                };
                 connect::probe(
                     &dialer,
                     &stores,
@@ -486,32 +578,41 @@ async fn connection_phase(
         .into_iter()
         .zip(done)
         .map(|((fqdn, route, why, _), c)| {
-            c.unwrap_or_else(|| Connection {
-                fqdn,
-                route,
-                reason: why,
-                tcp_ms: None,
-                proxy: None,
-                tls: None,
-                http: None,
-                failure: Some(ProbeError::new(
+            c.unwrap_or_else(|| {
+                let e = ProbeError::new(
                     Phase::Connect,
                     FailKind::Timeout,
                     "overall deadline reached",
-                )),
-                elapsed_ms: 0,
+                );
+                unprobed(fqdn, route, why, e)
             })
         })
         .collect();
     (pac, connections)
 }
 
-/// The VPN verdict for every private address the system resolver returned.
-async fn vpn_verdicts(
+/// A connection that was not (completely) probed, and why.
+fn unprobed(fqdn: String, route: Route, reason: RouteReason, failure: ProbeError) -> Connection {
+    Connection {
+        fqdn,
+        route,
+        reason,
+        tcp_ms: None,
+        proxy: None,
+        tls: None,
+        http: None,
+        failure: Some(failure),
+        elapsed_ms: 0,
+    }
+}
+
+/// Starts a route lookup for every private address the system resolver returned.
+fn start_route_lookups(
     host: &HostFacts,
     resolutions: &[Resolution],
-) -> Vec<(std::net::IpAddr, crate::host::routes::VpnVerdict)> {
-    let mut ips: Vec<std::net::IpAddr> = Vec::new();
+    deadline: Deadline,
+) -> Vec<(IpAddr, run::Task<Result<RouteInfo, RouteError>>)> {
+    let mut ips: Vec<IpAddr> = Vec::new();
     for r in resolutions
         .iter()
         .filter(|r| r.resolver.role == ResolverRole::System)
@@ -522,14 +623,28 @@ async fn vpn_verdicts(
             }
         }
     }
+    ips.into_iter()
+        .filter_map(|ip| Some((ip, host.routes.start(ip, deadline)?)))
+        .collect()
+}
+
+/// The VPN verdict for each looked-up address; a lookup cut off by the deadline is a note
+/// and an unknown verdict.
+async fn finish_route_lookups(
+    lookups: Vec<(IpAddr, run::Task<Result<RouteInfo, RouteError>>)>,
+    host: &mut HostFacts,
+) -> Vec<(IpAddr, VpnVerdict)> {
     let mut out = Vec::new();
-    for ip in ips {
-        if let Some(lookup) = host.routes.route_to(ip).await {
-            out.push((
-                ip,
-                crate::host::routes::vpn_verdict_from_lookup(ip, &lookup, &host.interfaces),
-            ));
-        }
+    for (ip, task) in lookups {
+        let verdict = match task.join().await {
+            Some(lookup) => vpn_verdict_from_lookup(ip, &lookup, &host.interfaces),
+            None => {
+                let why = format!("the route lookup for {ip} did not finish before the deadline");
+                host.notes.push(why.clone());
+                VpnVerdict::Unknown { why }
+            }
+        };
+        out.push((ip, verdict));
     }
     out
 }

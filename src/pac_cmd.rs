@@ -237,7 +237,13 @@ fn collect_urls(args: &PacArgs) -> Result<Vec<String>, PacCmdError> {
 /// Loads the PAC text from a file or an http(s) URL.
 pub fn load_pac_source(source: &str) -> Result<String, PacError> {
     if source.starts_with("http://") || source.starts_with("https://") {
-        crate::pac_fetch::fetch_pac_blocking(source, &crate::pac_fetch::FetchOptions::default())
+        // `pe-doctor pac` has no network flags: a direct connection, the OS trust store.
+        let net = crate::net::Net::new(Vec::new(), false, crate::net::tls::TrustRoots::default());
+        crate::pac_fetch::fetch_pac_blocking(
+            source,
+            &net,
+            &crate::pac_fetch::FetchOptions::default(),
+        )
     } else {
         let path = source.strip_prefix("file://").unwrap_or(source);
         crate::fsio::read_pac(std::path::Path::new(path))

@@ -1,26 +1,25 @@
 //! Fetching a PAC file over http(s) the way browsers do: a direct connection (never through a
 //! proxy), status 200 required (redirects followed), 1 MiB body limit, 30 s overall limit, and
 //! the body decoded with BOM sniffing / Content-Type charset / Latin-1 ([`pac::load`]).
+//! Connections go through the run's [`Net`]: `--connect-to`, the loopback guard and
+//! `--ca-file` apply as for every other probe.
 
-use std::sync::Arc;
 use std::time::Duration;
 
+use crate::net::Net;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
 use pac::PacError;
 use pac::load::{MAX_PAC_BYTES, decode_pac_bytes};
-use rustls::pki_types::{CertificateDer, ServerName};
-use tokio::net::TcpStream;
+use rustls::pki_types::ServerName;
 
 /// How to fetch.
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
     /// Overall limit for connecting, redirects and the body (browsers: 30 s).
     pub timeout: Duration,
-    /// Extra trusted roots for https (added to the operating system's store).
-    pub extra_roots: Vec<CertificateDer<'static>>,
     /// Redirects followed before giving up.
     pub max_redirects: usize,
 }
@@ -29,7 +28,6 @@ impl Default for FetchOptions {
     fn default() -> Self {
         Self {
             timeout: Duration::from_secs(30),
-            extra_roots: Vec::new(),
             max_redirects: 5,
         }
     }
@@ -43,8 +41,8 @@ fn load_err(url: &str, reason: impl Into<String>) -> PacError {
 }
 
 /// Fetches and decodes the PAC at `url` (http or https).
-pub async fn fetch_pac(url: &str, options: &FetchOptions) -> Result<String, PacError> {
-    match tokio::time::timeout(options.timeout, fetch_inner(url, options)).await {
+pub async fn fetch_pac(url: &str, net: &Net, options: &FetchOptions) -> Result<String, PacError> {
+    match tokio::time::timeout(options.timeout, fetch_inner(url, net, options)).await {
         Ok(r) => r,
         Err(_) => Err(load_err(
             url,
@@ -54,18 +52,26 @@ pub async fn fetch_pac(url: &str, options: &FetchOptions) -> Result<String, PacE
 }
 
 /// [`fetch_pac`] on a private single-threaded runtime, for synchronous callers.
-pub fn fetch_pac_blocking(url: &str, options: &FetchOptions) -> Result<String, PacError> {
+pub fn fetch_pac_blocking(
+    url: &str,
+    net: &Net,
+    options: &FetchOptions,
+) -> Result<String, PacError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| load_err(url, format!("cannot start runtime: {e}")))?;
-    rt.block_on(fetch_pac(url, options))
+    rt.block_on(fetch_pac(url, net, options))
 }
 
-async fn fetch_inner(original: &str, options: &FetchOptions) -> Result<String, PacError> {
+async fn fetch_inner(
+    original: &str,
+    net: &Net,
+    options: &FetchOptions,
+) -> Result<String, PacError> {
     let mut current = url::Url::parse(original).map_err(|e| load_err(original, e.to_string()))?;
     for _ in 0..=options.max_redirects {
-        let (status, location, charset, body) = get_once(&current, options)
+        let (status, location, charset, body) = get_once(&current, net, options)
             .await
             .map_err(|reason| load_err(original, reason))?;
         if (300..400).contains(&status)
@@ -93,7 +99,7 @@ async fn fetch_inner(original: &str, options: &FetchOptions) -> Result<String, P
 
 type Fetched = (u16, Option<String>, Option<String>, Vec<u8>);
 
-async fn get_once(url: &url::Url, options: &FetchOptions) -> Result<Fetched, String> {
+async fn get_once(url: &url::Url, net: &Net, options: &FetchOptions) -> Result<Fetched, String> {
     let https = match url.scheme() {
         "http" => false,
         "https" => true,
@@ -105,9 +111,11 @@ async fn get_once(url: &url::Url, options: &FetchOptions) -> Result<Fetched, Str
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_string();
-    let tcp = TcpStream::connect((connect_host.as_str(), port))
+    let (tcp, _) = net
+        .dialer
+        .connect_tcp(&connect_host, port, options.timeout)
         .await
-        .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
+        .map_err(|e| format!("cannot connect to {host}:{port}: {}", e.message))?;
     let path = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),
@@ -126,22 +134,12 @@ async fn get_once(url: &url::Url, options: &FetchOptions) -> Result<Fetched, Str
         .body(Empty::<Bytes>::new())
         .map_err(|e| e.to_string())?;
     if https {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(
-            options.extra_roots.iter().cloned(),
-            provider.clone(),
-        )
-        .map_err(|e| format!("TLS setup: {e}"))?;
-        let mut config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS setup: {e}"))?
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier))
-            .with_no_client_auth();
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let config = net
+            .tls(&[b"http/1.1"])
+            .map_err(|e| format!("TLS setup: {e}"))?;
         let name = ServerName::try_from(connect_host.clone())
             .map_err(|e| format!("bad TLS name {host:?}: {e}"))?;
-        let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        let tls = tokio_rustls::TlsConnector::from(config)
             .connect(name, tcp)
             .await
             .map_err(|e| format!("TLS handshake with {host}:{port}: {e}"))?;
@@ -201,8 +199,14 @@ where
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
+
+    /// The network layer of a test: loopback only, no extra roots.
+    fn net() -> Net {
+        Net::new(Vec::new(), true, crate::net::tls::TrustRoots::default())
+    }
 
     /// A loopback HTTP server answering each connection with the next canned response.
     async fn serve(responses: Vec<Vec<u8>>) -> String {
@@ -239,9 +243,13 @@ mod tests {
             pac,
         )])
         .await;
-        let text = fetch_pac(&format!("{base}/proxy.pac"), &FetchOptions::default())
-            .await
-            .unwrap();
+        let text = fetch_pac(
+            &format!("{base}/proxy.pac"),
+            &net(),
+            &FetchOptions::default(),
+        )
+        .await
+        .unwrap();
         assert!(text.ends_with("// café"), "{text}");
         let with_charset = serve(vec![response(
             "200 OK",
@@ -250,7 +258,7 @@ mod tests {
         )])
         .await;
         assert_eq!(
-            fetch_pac(&with_charset, &FetchOptions::default())
+            fetch_pac(&with_charset, &net(), &FetchOptions::default())
                 .await
                 .unwrap(),
             "// café"
@@ -272,22 +280,26 @@ mod tests {
         )])
         .await;
         assert!(
-            fetch_pac(&base, &FetchOptions::default())
+            fetch_pac(&base, &net(), &FetchOptions::default())
                 .await
                 .unwrap()
                 .contains("FindProxyForURL")
         );
         let missing = serve(vec![response("404 Not Found", "", b"nope")]).await;
-        let err = fetch_pac(&format!("{missing}/wpad.dat"), &FetchOptions::default())
-            .await
-            .unwrap_err();
+        let err = fetch_pac(
+            &format!("{missing}/wpad.dat"),
+            &net(),
+            &FetchOptions::default(),
+        )
+        .await
+        .unwrap_err();
         assert!(
             err.to_string().contains("404") && err.to_string().contains("wpad.dat"),
             "{err}"
         );
         let no_content = serve(vec![response("204 No Content", "", b"")]).await;
         assert!(
-            fetch_pac(&no_content, &FetchOptions::default())
+            fetch_pac(&no_content, &net(), &FetchOptions::default())
                 .await
                 .is_err()
         );
@@ -333,15 +345,21 @@ mod tests {
         });
         let url = format!("https://{addr}/proxy.pac");
         // Without the lab root the certificate is rejected...
-        let err = fetch_pac(&url, &FetchOptions::default()).await.unwrap_err();
+        let err = fetch_pac(&url, &net(), &FetchOptions::default())
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("TLS"), "{err}");
         // ...and with it the PAC is fetched.
-        let opts = FetchOptions {
-            extra_roots: vec![ca.der().clone()],
-            ..FetchOptions::default()
-        };
+        let trusting = Net::new(
+            Vec::new(),
+            true,
+            crate::net::tls::TrustRoots {
+                extra: vec![ca.der().clone()],
+                lab_public: None,
+            },
+        );
         assert!(
-            fetch_pac(&url, &opts)
+            fetch_pac(&url, &trusting, &FetchOptions::default())
                 .await
                 .unwrap()
                 .contains("FindProxyForURL")
@@ -352,7 +370,7 @@ mod tests {
     async fn limits_size_and_time() {
         let big = vec![b'/'; MAX_PAC_BYTES + 10];
         let base = serve(vec![response("200 OK", "", &big)]).await;
-        let err = fetch_pac(&base, &FetchOptions::default())
+        let err = fetch_pac(&base, &net(), &FetchOptions::default())
             .await
             .unwrap_err();
         assert!(err.to_string().contains("limit"), "{err}");
@@ -368,12 +386,14 @@ mod tests {
             ..FetchOptions::default()
         };
         let start = std::time::Instant::now();
-        let err = fetch_pac(&format!("http://{addr}/slow.pac"), &opts)
+        let err = fetch_pac(&format!("http://{addr}/slow.pac"), &net(), &opts)
             .await
             .unwrap_err();
         assert!(start.elapsed() < Duration::from_secs(3));
         assert!(err.to_string().contains("slow.pac"), "{err}");
-        let err = fetch_pac("ftp://127.0.0.1/x.pac", &opts).await.unwrap_err();
+        let err = fetch_pac("ftp://127.0.0.1/x.pac", &net(), &opts)
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("unsupported scheme"), "{err}");
     }
 }

@@ -13,8 +13,8 @@ pub enum Ask {
     Getaddrinfo,
     /// Plain DNS to this server (UDP, TCP on truncation).
     Dns(SocketAddr),
-    /// DNS over HTTPS to this URL (template).
-    Doh(String),
+    /// DNS over HTTPS to this endpoint (or why its URL cannot be used).
+    Doh(Result<crate::probe::doh::DohEndpoint, String>),
 }
 
 /// A resolver in the plan.
@@ -131,14 +131,14 @@ pub fn plan(config: &Config, host: &HostFacts) -> Plan {
                 address: d.url.clone(),
                 source: None,
             },
-            ask: Ask::Doh(d.url.clone()),
+            ask: Ask::Doh(Ok(d.endpoint.clone())),
         });
     }
     // The DoH servers browsers on this machine use: asked too, as `browser-doh`.
     for b in crate::host::browsers::doh_resolvers(&host.browsers) {
         if let Some(existing) = resolvers
             .iter_mut()
-            .find(|r| r.ask == Ask::Doh(b.url.clone()))
+            .find(|r| r.info.transport == Transport::Doh && r.info.address == b.url)
         {
             existing.info.role = ResolverRole::BrowserDoh;
             existing.info.source = Some(format!("used by {}", b.label));
@@ -153,7 +153,7 @@ pub fn plan(config: &Config, host: &HostFacts) -> Plan {
                 address: b.url.clone(),
                 source: Some(format!("used by {}", b.label)),
             },
-            ask: Ask::Doh(b.url),
+            ask: Ask::Doh(crate::probe::doh::DohEndpoint::parse(&b.url).map_err(|e| e.message)),
         });
     }
     Plan {

@@ -3,11 +3,98 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use tokio::task::JoinSet;
+use std::time::Duration;
+use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 
 /// A boxed job.
 pub type Job<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// Longest accepted `--timeout`: a diagnosis is minutes at most, and a day keeps every
+/// `Instant` arithmetic far from overflow.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The moment everything must be done by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Deadline(Instant);
+
+impl Deadline {
+    /// `timeout` from now; None when that is past [`MAX_TIMEOUT`] or not representable.
+    pub fn after(timeout: Duration) -> Option<Self> {
+        if timeout > MAX_TIMEOUT {
+            return None;
+        }
+        Instant::now().checked_add(timeout).map(Self)
+    }
+
+    /// The instant itself.
+    pub fn instant(self) -> Instant {
+        self.0
+    }
+
+    /// Time left (zero once passed).
+    pub fn left(self) -> Duration {
+        self.0.saturating_duration_since(Instant::now())
+    }
+
+    /// `min(limit, time left)`: the budget of one step that has its own limit.
+    pub fn cap(self, limit: Duration) -> Duration {
+        limit.min(self.left())
+    }
+
+    /// This deadline, moved earlier by `d` (never before now).
+    pub fn earlier_by(self, d: Duration) -> Self {
+        Self(self.0.checked_sub(d).unwrap_or(self.0).max(Instant::now()))
+    }
+
+    /// Whichever comes first.
+    pub fn min(self, other: Self) -> Self {
+        Self(self.0.min(other.0))
+    }
+}
+
+/// A job started now and awaited later under a deadline; dropping it cancels the job.
+#[derive(Debug)]
+pub struct Task<T> {
+    handle: JoinHandle<T>,
+    deadline: Deadline,
+}
+
+/// Starts `job` at once; [`Task::join`] waits for it until `deadline`.
+pub fn spawn<T: Send + 'static>(job: Job<T>, deadline: Deadline) -> Task<T> {
+    Task {
+        handle: tokio::spawn(job),
+        deadline,
+    }
+}
+
+/// Starts blocking work (OS tools, file reads) on the blocking pool at once. The work must
+/// bound itself by `deadline` (see `host::dns_config::command`): a thread cannot be cancelled.
+pub fn spawn_blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+    deadline: Deadline,
+) -> Task<T> {
+    Task {
+        handle: tokio::task::spawn_blocking(work),
+        deadline,
+    }
+}
+
+impl<T> Task<T> {
+    /// The job's value, or None when it did not finish by its deadline (or panicked).
+    pub async fn join(mut self) -> Option<T> {
+        match tokio::time::timeout_at(self.deadline.instant(), &mut self.handle).await {
+            Ok(Ok(value)) => Some(value),
+            Ok(Err(_)) | Err(_) => None,
+        }
+    }
+}
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        self.handle.abort();
+    }
+}
 
 /// Runs all jobs concurrently until they finish or `deadline` passes. The result has one slot
 /// per job, in job order: `Some` when it finished, `None` when the deadline cut it off.

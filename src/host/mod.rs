@@ -4,6 +4,7 @@
 
 pub mod azure_vm;
 pub mod browsers;
+pub mod collect;
 pub mod dns_config;
 pub mod hosts_file;
 pub mod interfaces;
@@ -106,25 +107,40 @@ pub mod ipnet_prefix {
 }
 
 impl RouteLookup {
-    /// The route to `ip`, as the OS (or the lab) answers.
-    pub async fn route_to(
+    /// Starts looking up the route to `ip` as the OS (or the lab) answers; the OS tools it
+    /// runs are bounded by `deadline`. None when routes are not looked up.
+    pub fn start(
         &self,
         ip: std::net::IpAddr,
-    ) -> Option<Result<routes::RouteInfo, routes::RouteError>> {
+        deadline: crate::run::Deadline,
+    ) -> Option<crate::run::Task<Result<routes::RouteInfo, routes::RouteError>>> {
         match self {
             RouteLookup::None => None,
-            RouteLookup::Os => tokio::task::spawn_blocking(move || routes::route_to(ip))
-                .await
-                .ok(),
-            RouteLookup::Fixed(table) => table
-                .iter()
-                .filter(|(p, _)| p.contains(ip))
-                .max_by_key(|(p, _)| p.len)
-                .map(|(_, r)| {
-                    let mut r = r.clone();
-                    r.destination = ip;
-                    Ok(r)
-                }),
+            RouteLookup::Os => {
+                let tools = deadline
+                    .earlier_by(collect::TOOL_MARGIN)
+                    .instant()
+                    .into_std();
+                Some(crate::run::spawn_blocking(
+                    move || dns_config::command::within(tools, || routes::route_to(ip)),
+                    deadline,
+                ))
+            }
+            RouteLookup::Fixed(table) => {
+                let found = table
+                    .iter()
+                    .filter(|(p, _)| p.contains(ip))
+                    .max_by_key(|(p, _)| p.len)
+                    .map(|(_, r)| {
+                        let mut r = r.clone();
+                        r.destination = ip;
+                        r
+                    })?;
+                Some(crate::run::spawn(
+                    Box::pin(async move { Ok(found) }),
+                    deadline,
+                ))
+            }
         }
     }
 }
@@ -174,39 +190,6 @@ impl HostFacts {
             ..Self::default()
         }
     }
-}
-
-/// Collects host facts for a diagnosis (nothing is read when `--no-host-dns` is given).
-pub fn collect(config: &crate::config::Config) -> HostFacts {
-    let mut facts = HostFacts::empty();
-    if config.read_host_dns {
-        let cfg = dns_config::collect();
-        facts.dns_servers = configured_servers(&cfg);
-        facts.search_domains = cfg.search;
-        facts.notes.extend(cfg.notes);
-    }
-    if !config.loopback_only {
-        facts.interfaces = interfaces::collect();
-        facts.azure_vm = Some(azure_vm::collect());
-        facts.routes = RouteLookup::Os;
-        let doh = os_doh::collect();
-        facts.os_doh = doh.entries;
-        facts.notes.extend(doh.notes);
-        let hints = browsers::HostHints {
-            domain_joined: None,
-            vpn_or_enterprise: facts.dns_servers.iter().any(|s| !s.domains.is_empty()),
-        };
-        let (found, notes) =
-            browsers::collect_with_hints(&browsers::BrowserPaths::for_this_machine(), &hints);
-        facts.browsers = found;
-        facts.notes.extend(notes);
-    }
-    if config.proxy.is_none() && config.pac.is_none() && !config.loopback_only {
-        facts.proxy = Some(proxy_settings::collect(
-            &proxy_settings::Overrides::default(),
-        ));
-    }
-    facts
 }
 
 /// The servers of a DNS configuration as the diagnosis asks them (one entry per address, with

@@ -444,10 +444,13 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
                 "{DOH_HOST}:443=127.0.0.1:{}",
                 front.local_addr().port()
             ));
-            doh.push(crate::config::NamedDoh {
-                label: "doh:public".into(),
-                url: format!("https://{DOH_HOST}/dns-query"),
-            });
+            doh.push(
+                crate::config::DohResolver::new(
+                    "doh:public",
+                    format!("https://{DOH_HOST}/dns-query"),
+                )
+                .map_err(|e| LabError::Io(std::io::Error::other(e.to_string())))?,
+            );
             servers.push(upstream);
             doh_servers.push(front);
         }
@@ -594,12 +597,18 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
         azure_dns: azure_addr,
         doh,
         read_host_dns: true,
-        ca_files,
-        proxy: None,
+        trust: crate::net::tls::TrustRoots::load(&ca_files, Some(&[public_ca_path]))
+            .map_err(|e| LabError::Io(std::io::Error::other(e.to_string())))?,
+        proxy: crate::config::ProxyChoice::System,
         pac,
         connect: true,
-        lab_public_roots: Some(vec![public_ca_path]),
-        connect_to,
+        connect_to: connect_to
+            .iter()
+            .map(|r| r.parse())
+            .collect::<Result<_, _>>()
+            .map_err(|e: crate::net::dialer::ConnectToError| {
+                LabError::Io(std::io::Error::other(e.to_string()))
+            })?,
         hosts_file: Some(hosts_path),
         timeout: opts.timeout,
         format: Format::Text,

@@ -16,6 +16,9 @@ pub enum TlsConfigError {
         /// What is wrong.
         message: String,
     },
+    /// The platform's certificate verifier cannot start.
+    #[error("the platform TLS verifier cannot start: {0}")]
+    Verifier(String),
     /// rustls refused the configuration.
     #[error("TLS configuration: {0}")]
     Rustls(String),
@@ -24,6 +27,43 @@ pub enum TlsConfigError {
 /// The crypto provider every TLS configuration uses (ring, passed explicitly).
 pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Trusted roots, loaded once from `--ca-file` (and, in the lab, the public roots).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustRoots {
+    /// `--ca-file` certificates, trusted in addition to the OS store.
+    pub extra: Vec<CertificateDer<'static>>,
+    /// Lab only: these stand for the public roots, and only `extra` for the OS store, so
+    /// interception can be simulated.
+    pub lab_public: Option<Vec<CertificateDer<'static>>>,
+}
+
+impl TrustRoots {
+    /// Reads the CA files (and the lab's public roots).
+    pub fn load(
+        ca_files: &[PathBuf],
+        lab_public: Option<&[PathBuf]>,
+    ) -> Result<Self, TlsConfigError> {
+        Ok(Self {
+            extra: read_pem_certs(ca_files)?,
+            lab_public: lab_public.map(read_pem_certs).transpose()?,
+        })
+    }
+
+    /// A client configuration offering `alpn`: in the lab (`lab_public` given, or
+    /// `extra_only`) only the extra roots, elsewhere the OS store plus the extra roots.
+    pub fn client_config(
+        &self,
+        extra_only: bool,
+        alpn: &[&[u8]],
+    ) -> Result<Arc<ClientConfig>, TlsConfigError> {
+        if extra_only || self.lab_public.is_some() {
+            roots_only_config(&self.extra, alpn)
+        } else {
+            os_trust_with(&self.extra, alpn)
+        }
+    }
 }
 
 /// Reads every certificate of the PEM files.
@@ -61,9 +101,16 @@ pub fn os_trust_config(
     extra_ca: &[PathBuf],
     alpn: &[&[u8]],
 ) -> Result<Arc<ClientConfig>, TlsConfigError> {
-    let extra = read_pem_certs(extra_ca)?;
-    let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider())
-        .map_err(|e| TlsConfigError::Rustls(e.to_string()))?;
+    os_trust_with(&read_pem_certs(extra_ca)?, alpn)
+}
+
+fn os_trust_with(
+    extra: &[CertificateDer<'static>],
+    alpn: &[&[u8]],
+) -> Result<Arc<ClientConfig>, TlsConfigError> {
+    let verifier =
+        rustls_platform_verifier::Verifier::new_with_extra_roots(extra.iter().cloned(), provider())
+            .map_err(|e| TlsConfigError::Verifier(e.to_string()))?;
     let cfg = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| TlsConfigError::Rustls(e.to_string()))?
@@ -78,8 +125,15 @@ pub fn extra_roots_only_config(
     ca: &[PathBuf],
     alpn: &[&[u8]],
 ) -> Result<Arc<ClientConfig>, TlsConfigError> {
+    roots_only_config(&read_pem_certs(ca)?, alpn)
+}
+
+fn roots_only_config(
+    ca: &[CertificateDer<'static>],
+    alpn: &[&[u8]],
+) -> Result<Arc<ClientConfig>, TlsConfigError> {
     let mut roots = rustls::RootCertStore::empty();
-    for c in read_pem_certs(ca)? {
+    for c in ca.iter().cloned() {
         roots
             .add(c)
             .map_err(|e| TlsConfigError::Rustls(e.to_string()))?;

@@ -3,6 +3,7 @@
 //! resolver gave, so `dnsResolve`/`isInNet` in the script see what the browser would see.
 
 use crate::model::{Resolution, ResolverRole};
+use crate::net::Net;
 use crate::targets::Target;
 use pac::{Directive, PacHost, PacOptions, PacScript};
 use serde::Serialize;
@@ -75,9 +76,10 @@ mod tests {
 
     #[tokio::test]
     async fn wpad_is_never_fetched_off_loopback_in_lab_mode() {
+        let net = Net::new(Vec::new(), true, crate::net::tls::TrustRoots::default());
         let found = discover_wpad(
             &["corp.example.com".into()],
-            true,
+            &net,
             Duration::from_millis(200),
         )
         .await;
@@ -122,30 +124,15 @@ impl PacHost for DiagnosisHost {
     }
 }
 
-fn is_loopback_url(url: &str) -> bool {
-    url::Url::parse(url)
-        .ok()
-        .and_then(|u| {
-            u.host_str()
-                .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_string())
-        })
-        .and_then(|h| h.parse::<IpAddr>().ok())
-        .is_some_and(|ip| ip.is_loopback())
-}
-
-/// Loads the PAC text from a file or URL.
-pub async fn load(source: &str, loopback_only: bool, timeout: Duration) -> Result<String, String> {
+/// Loads the PAC text from a file or URL (fetched through `net`: `--connect-to`, the loopback
+/// guard and `--ca-file` apply).
+pub async fn load(source: &str, net: &Net, timeout: Duration) -> Result<String, String> {
     if source.starts_with("http://") || source.starts_with("https://") {
-        if loopback_only && !is_loopback_url(source) {
-            return Err(format!(
-                "{source}: not a loopback address: refused in lab/test mode"
-            ));
-        }
         let opts = crate::pac_fetch::FetchOptions {
             timeout,
             ..crate::pac_fetch::FetchOptions::default()
         };
-        crate::pac_fetch::fetch_pac(source, &opts)
+        crate::pac_fetch::fetch_pac(source, net, &opts)
             .await
             .map_err(|e| e.to_string())
     } else {
@@ -179,13 +166,9 @@ pub fn wpad_candidates(search: &[String]) -> Vec<String> {
 }
 
 /// Tries the WPAD candidates concurrently and returns the first (in order) that serves a PAC.
-pub async fn discover_wpad(
-    search: &[String],
-    loopback_only: bool,
-    timeout: Duration,
-) -> Option<String> {
+pub async fn discover_wpad(search: &[String], net: &Net, timeout: Duration) -> Option<String> {
     let candidates = wpad_candidates(search);
-    let tries = candidates.iter().map(|u| load(u, loopback_only, timeout));
+    let tries = candidates.iter().map(|u| load(u, net, timeout));
     let results = futures_util::future::join_all(tries).await;
     candidates
         .into_iter()
@@ -200,7 +183,7 @@ pub async fn evaluate(
     targets: &[Target],
     resolutions: &[Resolution],
     my_addresses: Vec<IpAddr>,
-    loopback_only: bool,
+    net: &Net,
     timeout: Duration,
 ) -> PacReport {
     let mut report = PacReport {
@@ -211,7 +194,7 @@ pub async fn evaluate(
         entry_point: None,
         verdicts: Vec::new(),
     };
-    let text = match load(source, loopback_only, timeout).await {
+    let text = match load(source, net, timeout).await {
         Ok(t) => t,
         Err(e) => {
             report.load_error = Some(e);

@@ -32,10 +32,14 @@ fn webpki(roots: RootCertStore) -> Result<Arc<dyn ServerCertVerifier>, ProbeErro
 }
 
 fn store(files: &[PathBuf]) -> Result<RootCertStore, ProbeError> {
-    let mut roots = RootCertStore::empty();
     let certs = crate::net::tls::read_pem_certs(files)
         .map_err(|e| ProbeError::new(Phase::Tls, FailKind::Other, e.to_string()))?;
-    for c in certs {
+    store_of(&certs)
+}
+
+fn store_of(certs: &[CertificateDer<'static>]) -> Result<RootCertStore, ProbeError> {
+    let mut roots = RootCertStore::empty();
+    for c in certs.iter().cloned() {
         roots
             .add(c)
             .map_err(|e| ProbeError::new(Phase::Tls, FailKind::Other, e.to_string()))?;
@@ -57,6 +61,36 @@ impl TrustStores {
             os: Arc::new(os),
             public,
         })
+    }
+
+    /// The stores for loaded roots: the lab's explicit stores when it gives public roots,
+    /// else this machine's. An error says the platform verifier could not start.
+    pub fn for_roots(trust: &crate::net::tls::TrustRoots) -> Result<Self, ProbeError> {
+        match &trust.lab_public {
+            Some(public) => Ok(Self {
+                os: webpki(store_of(&trust.extra)?)?,
+                public: webpki(store_of(public)?)?,
+            }),
+            None => {
+                let os = rustls_platform_verifier::Verifier::new_with_extra_roots(
+                    trust.extra.iter().cloned(),
+                    provider(),
+                )
+                .map_err(|e| {
+                    ProbeError::new(
+                        Phase::Tls,
+                        FailKind::Other,
+                        format!("the platform TLS verifier cannot start: {e}"),
+                    )
+                })?;
+                Ok(Self {
+                    os: Arc::new(os),
+                    public: webpki(RootCertStore {
+                        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+                    })?,
+                })
+            }
+        }
     }
 
     /// Explicit stores from CA files (the lab: "OS" = lab public CA + corporate CA, "public" =

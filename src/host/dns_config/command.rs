@@ -1,14 +1,107 @@
-//! Running an OS tool with a deadline: spawn, read its output on a helper thread, wait until
-//! the deadline, kill on expiry. A collector never hangs on a stuck tool.
+//! Running an OS tool with a deadline: spawn it in its own process group, read its output on
+//! helper threads, wait until `min(its limit, the diagnosis deadline)`, then kill the whole
+//! group (a tool that forks leaves nothing behind). A collector never hangs on a stuck tool.
+//!
+//! The diagnosis deadline reaches every collector without changing its signature: the job
+//! that runs a collector sets it for its thread with [`within`].
 
+use std::cell::Cell;
 use std::io::Read;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// Default deadline for one OS tool.
+/// Limit for one OS tool (capped by the time left before the deadline).
 pub const TOOL_TIMEOUT: Duration = Duration::from_secs(8);
+
+thread_local! {
+    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with every tool it starts on this thread bounded by `deadline`.
+pub fn within<T>(deadline: Instant, f: impl FnOnce() -> T) -> T {
+    let before = DEADLINE.with(|d| d.replace(Some(deadline)));
+    let out = f();
+    DEADLINE.with(|d| d.set(before));
+    out
+}
+
+/// `min(limit, time left)` under the thread's deadline.
+fn capped(limit: Duration) -> Duration {
+    DEADLINE.with(Cell::get).map_or(limit, |d| {
+        limit.min(d.saturating_duration_since(Instant::now()))
+    })
+}
+
+/// `2.0 s`, `350 ms`.
+fn shown(d: Duration) -> String {
+    if d >= Duration::from_secs(1) {
+        format!("{:.1} s", d.as_secs_f64())
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}
+
+/// A started tool: killed with its process group when dropped unless it was reaped.
+struct Running {
+    child: Child,
+    reaped: bool,
+}
+
+impl Running {
+    fn kill(&mut self) {
+        if self.reaped {
+            return;
+        }
+        kill_tree(&mut self.child);
+        let _ = self.child.wait();
+        self.reaped = true;
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Kills the tool and everything it started.
+#[cfg(unix)]
+fn kill_tree(child: &mut Child) {
+    // The child leads its own process group (spawned with `process_group(0)`).
+    if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill();
+}
+
+/// Kills the tool and everything it started.
+#[cfg(windows)]
+fn kill_tree(child: &mut Child) {
+    let _ = Command::new("taskkill")
+        .args(["/F", "/T", "/PID", &child.id().to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let _ = child.kill();
+}
+
+/// Kills the tool.
+#[cfg(not(any(unix, windows)))]
+fn kill_tree(child: &mut Child) {
+    let _ = child.kill();
+}
+
+fn own_group(cmd: &mut Command) -> &mut Command {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    cmd
+}
 
 /// Largest output read from a tool (anything beyond is dropped).
 const MAX_OUTPUT: u64 = 4 * 1024 * 1024;
@@ -23,12 +116,18 @@ pub enum CommandError {
         program: String,
     },
     /// The program ran past its deadline and was killed.
-    #[error("`{program}` did not finish within {timeout:?} and was stopped")]
+    #[error("`{program}` did not answer within {} and was stopped", shown(*timeout))]
     TimedOut {
         /// The program name.
         program: String,
         /// The deadline it was given.
         timeout: Duration,
+    },
+    /// The deadline had passed before the program could be started.
+    #[error("`{program}` was not run: the deadline had passed")]
+    NoTimeLeft {
+        /// The program name.
+        program: String,
     },
     /// The program exited unsuccessfully.
     #[error("`{program}` failed ({status}): {stderr}")]
@@ -52,10 +151,16 @@ pub enum CommandError {
 }
 
 /// Runs `program args...` and returns its standard output (lossy UTF-8), or why not.
-/// Standard input is closed; the child is killed if it outlives `timeout`.
+/// Standard input is closed; the child and its process group are killed if it outlives
+/// `min(timeout, time left before the thread's deadline)`.
 pub fn run(program: &str, args: &[&str], timeout: Duration) -> Result<String, CommandError> {
-    let mut child = Command::new(program)
-        .args(args)
+    let timeout = capped(timeout);
+    if timeout.is_zero() {
+        return Err(CommandError::NoTimeLeft {
+            program: program.to_string(),
+        });
+    }
+    let child = own_group(Command::new(program).args(args))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -72,19 +177,26 @@ pub fn run(program: &str, args: &[&str], timeout: Duration) -> Result<String, Co
                 }
             }
         })?;
+    let mut running = Running {
+        child,
+        reaped: false,
+    };
 
-    let stdout_rx = child.stdout.take().map(spawn_reader);
-    let stderr_rx = child.stderr.take().map(spawn_reader);
+    let stdout_rx = running.child.stdout.take().map(spawn_reader);
+    let stderr_rx = running.child.stderr.take().map(spawn_reader);
 
     let deadline = Instant::now() + timeout;
     let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
+        match running.child.try_wait() {
+            Ok(Some(status)) => {
+                running.reaped = true;
+                // Whatever the tool left running in its group goes too.
+                kill_group_of_exited(&running.child);
+                break status;
+            }
             Ok(None) => {
                 if Instant::now() >= deadline {
-                    // Best effort: the child may have exited in between.
-                    let _ = child.kill();
-                    let _ = child.wait();
+                    running.kill();
                     return Err(CommandError::TimedOut {
                         program: program.to_string(),
                         timeout,
@@ -93,8 +205,7 @@ pub fn run(program: &str, args: &[&str], timeout: Duration) -> Result<String, Co
                 thread::sleep(Duration::from_millis(10));
             }
             Err(source) => {
-                let _ = child.kill();
-                let _ = child.wait();
+                running.kill();
                 return Err(CommandError::Io {
                     program: program.to_string(),
                     source,
@@ -130,6 +241,16 @@ pub fn run(program: &str, args: &[&str], timeout: Duration) -> Result<String, Co
         });
     }
     Ok(stdout)
+}
+
+/// Kills what an exited tool left in its process group (a daemonised grandchild).
+fn kill_group_of_exited(child: &Child) {
+    #[cfg(unix)]
+    if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+    #[cfg(not(unix))]
+    let _ = child;
 }
 
 /// Reads a pipe to its end on a helper thread and sends the (lossy UTF-8) text.

@@ -867,7 +867,9 @@ fn linux_stub_with_stuck_resolvectl_and_no_uplink_keeps_stub() {
         vec![row("127.0.0.53:53", "resolv.conf", None, &[], true)]
     );
     assert!(
-        cfg.notes.iter().any(|n| n.contains("did not finish")),
+        cfg.notes
+            .iter()
+            .any(|n| n.contains("did not answer within")),
         "{:?}",
         cfg.notes
     );
