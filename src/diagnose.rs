@@ -127,35 +127,32 @@ async fn run_diagnosis(
         .max(Duration::from_millis(1));
     let probes = Probes::new(config);
 
-    let questions: Vec<(usize, usize)> = plan.questions().collect();
-    let jobs: Vec<Job<(DnsAnswer, u64)>> = questions
-        .iter()
-        .map(|&(t, r)| probes.job(&plan, t, r, per_probe))
-        .collect();
-    let answers = run::fan_out(jobs, deadline.instant()).await;
-
-    let resolutions: Vec<Resolution> = questions
-        .iter()
-        .zip(answers)
-        .filter_map(|(&(t, r), answer)| {
-            let (answer, elapsed_ms) = answer.unwrap_or_else(|| {
-                (
-                    DnsAnswer::failed(DnsStatus::Timeout, "overall deadline reached"),
-                    per_probe.as_millis() as u64,
-                )
-            });
-            // questions() only yields valid indices.
-            Some(resolution(
-                plan.targets.get(t)?,
-                plan.resolvers.get(r)?,
-                answer,
-                elapsed_ms,
-            ))
-        })
-        .collect();
-
-    // Route lookups run while the connections are probed.
+    // The system resolver's questions and the others fan out side by side: the route
+    // lookups for the system resolver's private addresses start as soon as those are in.
+    let (system_q, other_q): (Vec<(usize, usize)>, Vec<(usize, usize)>) =
+        plan.questions().partition(|&(_, r)| {
+            plan.resolvers
+                .get(r)
+                .is_some_and(|r| r.info.role == ResolverRole::System)
+        });
+    let jobs = |qs: &[(usize, usize)]| -> Vec<Job<(DnsAnswer, u64)>> {
+        qs.iter()
+            .map(|&(t, r)| probes.job(&plan, t, r, per_probe))
+            .collect()
+    };
+    let others = run::spawn(
+        Box::pin(run::fan_out(jobs(&other_q), deadline.instant())),
+        deadline.later_by(MARGIN),
+    );
+    let system_answers = run::fan_out(jobs(&system_q), deadline.instant()).await;
+    let mut resolutions = resolutions_of(&plan, &system_q, system_answers, per_probe);
     let routes = start_route_lookups(&host, &resolutions, deadline);
+    let other_answers = others.join().await.unwrap_or_default();
+    resolutions.extend(resolutions_of(&plan, &other_q, other_answers, per_probe));
+    // Report order: by name, then resolver column.
+    resolutions.sort_by_key(|(q, _)| *q);
+    let resolutions: Vec<Resolution> = resolutions.into_iter().map(|(_, r)| r).collect();
+
     if let Some(proxy) = collecting.proxy {
         proxy.finish(&mut host).await;
     }
@@ -252,6 +249,36 @@ async fn run_diagnosis(
         connections,
         findings,
     }
+}
+
+/// The resolutions of `questions` from their answers (a missing answer is a deadline
+/// timeout), each with its question.
+fn resolutions_of(
+    plan: &Plan,
+    questions: &[(usize, usize)],
+    answers: Vec<Option<(DnsAnswer, u64)>>,
+    per_probe: Duration,
+) -> Vec<((usize, usize), Resolution)> {
+    let mut answers = answers.into_iter();
+    questions
+        .iter()
+        .filter_map(|&(t, r)| {
+            let (answer, elapsed_ms) = answers.next().flatten().unwrap_or_else(|| {
+                (
+                    DnsAnswer::failed(DnsStatus::Timeout, "overall deadline reached"),
+                    per_probe.as_millis() as u64,
+                )
+            });
+            // questions() only yields valid indices.
+            let res = resolution(
+                plan.targets.get(t)?,
+                plan.resolvers.get(r)?,
+                answer,
+                elapsed_ms,
+            );
+            Some(((t, r), res))
+        })
+        .collect()
 }
 
 /// Inconclusive when no resolver the machine uses answered anything; problems when any error
@@ -609,13 +636,13 @@ fn unprobed(fqdn: String, route: Route, reason: RouteReason, failure: ProbeError
 /// Starts a route lookup for every private address the system resolver returned.
 fn start_route_lookups(
     host: &HostFacts,
-    resolutions: &[Resolution],
+    resolutions: &[((usize, usize), Resolution)],
     deadline: Deadline,
 ) -> Vec<(IpAddr, run::Task<Result<RouteInfo, RouteError>>)> {
     let mut ips: Vec<IpAddr> = Vec::new();
-    for r in resolutions
+    for (_, r) in resolutions
         .iter()
-        .filter(|r| r.resolver.role == ResolverRole::System)
+        .filter(|(_, r)| r.resolver.role == ResolverRole::System)
     {
         for a in &r.addresses {
             if crate::classify::is_private(*a) && !a.is_loopback() && !ips.contains(a) {
@@ -637,7 +664,12 @@ async fn finish_route_lookups(
     let mut out = Vec::new();
     for (ip, task) in lookups {
         let verdict = match task.join().await {
-            Some(lookup) => vpn_verdict_from_lookup(ip, &lookup, &host.interfaces),
+            Some(lookup) => {
+                if let Err(e @ RouteError::Tool { .. }) = &lookup {
+                    host.notes.push(e.to_string());
+                }
+                vpn_verdict_from_lookup(ip, &lookup, &host.interfaces)
+            }
             None => {
                 let why = format!("the route lookup for {ip} did not finish before the deadline");
                 host.notes.push(why.clone());

@@ -47,6 +47,11 @@ impl Deadline {
         Self(self.0.checked_sub(d).unwrap_or(self.0).max(Instant::now()))
     }
 
+    /// This deadline, moved later by `d` (for awaiting work that bounds itself by this one).
+    pub fn later_by(self, d: Duration) -> Self {
+        Self(self.0.checked_add(d).unwrap_or(self.0))
+    }
+
     /// Whichever comes first.
     pub fn min(self, other: Self) -> Self {
         Self(self.0.min(other.0))

@@ -6,6 +6,7 @@ mod cli;
 #[cfg(unix)]
 mod files;
 mod getaddrinfo;
+mod hung_tools;
 mod interop;
 mod interop_proxy;
 mod lab_scenarios;

@@ -1,0 +1,144 @@
+//! One deadline over the real machine: inside `unshare -nm`, every OS tool the collectors and
+//! route lookups run (`resolvectl`, `ip`, `gsettings`, `powershell`...) is a script that hangs
+//! (and forks a grandchild). `diagnose --timeout 3s` must still return a complete report
+//! within the timeout + 0.5 s, name each stuck tool in a note, and leave no process behind.
+//! Needs root for the namespaces: fails (rather than passing unseen) without them.
+
+use super::support::bin;
+use std::process::Command;
+
+/// Tools a collector or route lookup may run on any OS, all replaced by a hanging script.
+const TOOLS: &[&str] = &[
+    "resolvectl",
+    "systemd-resolve",
+    "ip",
+    "gsettings",
+    "nmcli",
+    "kreadconfig5",
+    "powershell",
+    "ipconfig",
+    "netsh",
+    "reg",
+    "scutil",
+    "route",
+];
+
+#[test]
+fn hung_os_tools_are_notes_and_the_deadline_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fake = d.join("bin");
+    std::fs::create_dir(&fake).unwrap();
+    let pids = d.join("pids");
+    for tool in TOOLS {
+        let path = fake.join(tool);
+        // The tool forks a sleeper and waits for it: killing only the tool would leave it.
+        std::fs::write(
+            &path,
+            format!(
+                "#!/bin/sh\necho $$ >> '{p}'\nsleep 60 &\necho $! >> '{p}'\nwait\n",
+                p = pids.display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    // The systemd-resolved stub only: the Linux collector must ask resolvectl.
+    std::fs::write(d.join("resolv.conf"), "nameserver 127.0.0.53\n").unwrap();
+    std::fs::create_dir(d.join("home")).unwrap();
+    let report = d.join("report.json");
+    let script = format!(
+        r#"set -e
+ip link set lo up
+mount --bind '{d}/resolv.conf' /etc/resolv.conf
+if [ -d /run/systemd/resolve ]; then mount -t tmpfs none /run/systemd/resolve; fi
+'{bin}' lab healthy --serve 127.0.0.1:5300 > '{d}/serve.log' 2>&1 &
+server=$!
+for i in $(seq 1 100); do grep -q serving '{d}/serve.log' && break; sleep 0.05; done
+set +e
+start=$(date +%s%N)
+HOME='{d}/home' PATH='{fake}':"$PATH" '{bin}' diagnose --workspace-id {id} --region {region} \
+  --instance {ci} --system-resolver 127.0.0.1:5300 --azure-dns 127.0.0.1:5300 --no-doh \
+  --no-connect --timeout 3s --format json --output '{report}' 2> '{d}/stderr'
+code=$?
+end=$(date +%s%N)
+echo $(( (end - start) / 1000000 )) > '{d}/elapsed_ms'
+kill $server
+sleep 0.3
+for pid in $(cat '{d}/pids' 2>/dev/null); do
+  if [ -e /proc/$pid ] && ! grep -q ') Z' /proc/$pid/stat 2>/dev/null; then
+    echo $pid >> '{d}/left'; kill -9 $pid 2>/dev/null
+  fi
+done
+exit $code
+"#,
+        d = d.display(),
+        fake = fake.display(),
+        bin = bin(),
+        report = report.display(),
+        id = pe_doctor::lab::world::WORKSPACE_ID,
+        region = pe_doctor::lab::world::REGION,
+        ci = pe_doctor::lab::world::INSTANCE,
+    );
+    let out = Command::new("unshare")
+        .args(["-nm", "sh", "-c", &script])
+        .output()
+        .expect("unshare (util-linux) is needed");
+    let stderr = std::fs::read_to_string(d.join("stderr")).unwrap_or_default();
+    let text = std::fs::read(&report).unwrap_or_else(|_| {
+        panic!(
+            "no report (needs root for unshare -nm; exit {:?}):\n{}\n{}\n{stderr}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let report: serde_json::Value = serde_json::from_slice(&text).expect("JSON report");
+    std::fs::write("/tmp/hung-report.json", &text).ok();
+    let code = out.status.code().unwrap_or(-1);
+    assert!([0, 1, 3].contains(&code), "exit {code}: {stderr}");
+
+    let elapsed: u64 = std::fs::read_to_string(d.join("elapsed_ms"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(elapsed <= 3500, "took {elapsed} ms with --timeout 3s");
+
+    let left = std::fs::read_to_string(d.join("left")).unwrap_or_default();
+    assert!(left.trim().is_empty(), "processes left behind: {left}");
+    let started = std::fs::read_to_string(&pids).unwrap_or_default();
+    assert!(
+        started.lines().count() >= 4,
+        "the fake tools were not run: {started:?}"
+    );
+
+    let notes: Vec<&str> = report["host"]["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n.as_str())
+        .collect();
+    for tool in ["resolvectl", "ip"] {
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains(&format!("`{tool}` did not answer within"))),
+            "no note for {tool}: {notes:#?}"
+        );
+    }
+    // Complete: every name was asked of every resolver, and the system resolver answered.
+    let targets = report["targets"].as_array().unwrap().len();
+    let resolvers = report["resolvers"].as_array().unwrap().len();
+    let resolutions = report["resolutions"].as_array().unwrap();
+    assert!(targets >= 3 && resolvers >= 3, "{report:#}");
+    assert_eq!(resolutions.len(), targets * resolvers);
+    assert!(
+        resolutions
+            .iter()
+            .filter(|r| r["resolver"]["role"] == "system")
+            .all(|r| r["status"] == "ok"),
+        "{report:#}"
+    );
+}
