@@ -41,7 +41,7 @@ pub fn run(cli: Cli) -> u8 {
             return EXIT_USAGE;
         }
     };
-    match cli.command {
+    let code = match cli.command {
         Command::Diagnose(args) => runtime.block_on(diagnose(&args)),
         Command::Lab(args) => runtime.block_on(lab(&args)),
         Command::Pac(args) => {
@@ -55,8 +55,15 @@ pub fn run(cli: Cli) -> u8 {
                 }
             }
         }
-    }
+    };
+    // Work that cannot be cancelled (a getaddrinfo call the deadline cut off) must not hold
+    // the exit: the report is out, so wait only briefly for it.
+    runtime.shutdown_timeout(EXIT_GRACE);
+    code
 }
+
+/// How long the exit waits for blocking work the deadline cut off.
+const EXIT_GRACE: Duration = Duration::from_millis(50);
 
 async fn diagnose(args: &DiagnoseArgs) -> u8 {
     let config = match Config::from_args(args) {

@@ -7,7 +7,7 @@ use crate::model::AddrClass;
 use crate::model::DnsStatus;
 use crate::model::{Resolution, ResolverInfo, ResolverRole};
 use crate::targets::{Cloud, Target, forwarder_zone_of};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 use std::path::Path;
 
@@ -119,41 +119,87 @@ enum Cause {
 #[derive(Debug, Default)]
 struct Group {
     names: Vec<String>,
+    /// The same names, for constant-time membership.
+    seen: HashSet<String>,
     evidence: Vec<String>,
     forwarder_zones: Vec<&'static str>,
 }
 
 struct Ctx<'a> {
-    facts: DnsFacts<'a>,
     groups: BTreeMap<(Cause, String), Group>,
+    /// Each name's resolutions and alternative spellings, so rules stay linear in the names.
+    index: Index<'a>,
+}
+
+/// Lookups by name, built once.
+#[derive(Default)]
+struct Index<'a> {
+    resolutions: HashMap<&'a str, Vec<&'a Resolution>>,
+    targets: HashMap<&'a str, &'a Target>,
+    /// Name → the targets that are its alternative spelling (both directions).
+    alternatives: HashMap<&'a str, Vec<&'a Target>>,
+}
+
+impl<'a> Index<'a> {
+    fn new(facts: &DnsFacts<'a>) -> Self {
+        let mut index = Index::default();
+        for r in facts.resolutions {
+            index
+                .resolutions
+                .entry(r.fqdn.as_str())
+                .or_default()
+                .push(r);
+        }
+        index.targets = facts.targets.iter().map(|t| (t.fqdn.as_str(), t)).collect();
+        for t in facts.targets {
+            if let Some(other) = t
+                .alternative_of
+                .as_deref()
+                .and_then(|o| index.targets.get(o))
+            {
+                index
+                    .alternatives
+                    .entry(t.fqdn.as_str())
+                    .or_default()
+                    .push(other);
+                index
+                    .alternatives
+                    .entry(other.fqdn.as_str())
+                    .or_default()
+                    .push(t);
+            }
+        }
+        index
+    }
 }
 
 impl<'a> Ctx<'a> {
-    fn res(&self, fqdn: &str, resolver: &ResolverInfo) -> Option<&'a Resolution> {
-        self.facts
+    fn of<'s>(&'s self, fqdn: &str) -> impl Iterator<Item = &'a Resolution> + use<'s, 'a> {
+        self.index
             .resolutions
-            .iter()
-            .find(|r| r.fqdn == fqdn && r.resolver.label == resolver.label)
+            .get(fqdn)
+            .into_iter()
+            .flatten()
+            .copied()
+    }
+
+    fn res(&self, fqdn: &str, resolver: &ResolverInfo) -> Option<&'a Resolution> {
+        self.of(fqdn).find(|r| r.resolver.label == resolver.label)
     }
 
     fn by_role(&self, fqdn: &str, role: ResolverRole) -> Vec<&'a Resolution> {
-        self.facts
-            .resolutions
-            .iter()
-            .filter(|r| r.fqdn == fqdn && r.resolver.role == role)
-            .collect()
+        self.of(fqdn).filter(|r| r.resolver.role == role).collect()
     }
 
     fn add(&mut self, cause: Cause, subject: &str, fqdn: &str, evidence: String) {
         let g = self.groups.entry((cause, subject.to_string())).or_default();
-        if !g.names.iter().any(|n| n == fqdn) {
+        if g.seen.insert(fqdn.to_string()) {
             g.names.push(fqdn.to_string());
         }
         let zone = self
-            .facts
+            .index
             .targets
-            .iter()
-            .find(|t| t.fqdn == fqdn)
+            .get(fqdn)
             .and_then(|t| t.forwarder_zone)
             .or_else(|| forwarder_zone_of(fqdn, Cloud::Public));
         if let Some(z) = zone
@@ -189,19 +235,19 @@ impl<'a> Ctx<'a> {
 /// truncated notebooks label): when one of a pair resolves privately, the other failing is not
 /// a problem.
 fn alternative_ok(ctx: &Ctx<'_>, t: &Target, system: &ResolverInfo) -> bool {
-    ctx.facts.targets.iter().any(|o| {
-        o.fqdn != t.fqdn
-            && (o.alternative_of.as_deref() == Some(t.fqdn.as_str())
-                || t.alternative_of.as_deref() == Some(o.fqdn.as_str()))
-            && ctx.res(&o.fqdn, system).is_some_and(is_private_ok)
-    })
+    ctx.index
+        .alternatives
+        .get(t.fqdn.as_str())
+        .into_iter()
+        .flatten()
+        .any(|o| o.fqdn != t.fqdn && ctx.res(&o.fqdn, system).is_some_and(is_private_ok))
 }
 
 /// Evaluates the DNS rules.
 pub fn evaluate(facts: DnsFacts<'_>) -> Vec<Finding> {
     let mut ctx = Ctx {
-        facts,
         groups: BTreeMap::new(),
+        index: Index::new(&facts),
     };
     let Some(system) = facts
         .resolvers

@@ -23,8 +23,20 @@ const TOOLS: &[&str] = &[
     "route",
 ];
 
-#[test]
-fn hung_os_tools_are_notes_and_the_deadline_holds() {
+/// What one run in the namespace left behind.
+struct Run {
+    code: i32,
+    report: serde_json::Value,
+    elapsed_ms: u64,
+    left: String,
+    started: usize,
+    stderr: String,
+}
+
+/// Runs `pe-doctor diagnose ARGS --timeout 3s` in `unshare -nm` with every tool of [`TOOLS`]
+/// hanging, /etc/resolv.conf replaced by `resolv_conf`, and `setup` run first (as root, in
+/// the namespace, with the real PATH).
+fn run_hung(resolv_conf: &str, setup: &str, args: &str) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let fake = d.join("bin");
@@ -44,8 +56,7 @@ fn hung_os_tools_are_notes_and_the_deadline_holds() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    // The systemd-resolved stub only: the Linux collector must ask resolvectl.
-    std::fs::write(d.join("resolv.conf"), "nameserver 127.0.0.53\n").unwrap();
+    std::fs::write(d.join("resolv.conf"), resolv_conf).unwrap();
     std::fs::create_dir(d.join("home")).unwrap();
     let report = d.join("report.json");
     let script = format!(
@@ -53,18 +64,20 @@ fn hung_os_tools_are_notes_and_the_deadline_holds() {
 ip link set lo up
 mount --bind '{d}/resolv.conf' /etc/resolv.conf
 if [ -d /run/systemd/resolve ]; then mount -t tmpfs none /run/systemd/resolve; fi
+{setup}
 '{bin}' lab healthy --serve 127.0.0.1:5300 > '{d}/serve.log' 2>&1 &
 server=$!
 for i in $(seq 1 100); do grep -q serving '{d}/serve.log' && break; sleep 0.05; done
 set +e
 start=$(date +%s%N)
 HOME='{d}/home' PATH='{fake}':"$PATH" '{bin}' diagnose --workspace-id {id} --region {region} \
-  --instance {ci} --system-resolver 127.0.0.1:5300 --azure-dns 127.0.0.1:5300 --no-doh \
-  --no-connect --timeout 3s --format json --output '{report}' 2> '{d}/stderr'
+  --instance {ci} --azure-dns 127.0.0.1:5300 --no-doh --no-connect {args} \
+  --timeout 3s --format json --output '{report}' 2> '{d}/stderr'
 code=$?
 end=$(date +%s%N)
 echo $(( (end - start) / 1000000 )) > '{d}/elapsed_ms'
 kill $server
+[ -n "$blackhole" ] && kill $blackhole
 sleep 0.3
 for pid in $(cat '{d}/pids' 2>/dev/null); do
   if [ -e /proc/$pid ] && ! grep -q ') Z' /proc/$pid/stat 2>/dev/null; then
@@ -94,32 +107,60 @@ exit $code
             String::from_utf8_lossy(&out.stderr)
         )
     });
-    let report: serde_json::Value = serde_json::from_slice(&text).expect("JSON report");
-    std::fs::write("/tmp/hung-report.json", &text).ok();
-    let code = out.status.code().unwrap_or(-1);
-    assert!([0, 1, 3].contains(&code), "exit {code}: {stderr}");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        report: serde_json::from_slice(&text).expect("JSON report"),
+        elapsed_ms: std::fs::read_to_string(d.join("elapsed_ms"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap(),
+        left: std::fs::read_to_string(d.join("left")).unwrap_or_default(),
+        started: std::fs::read_to_string(&pids)
+            .unwrap_or_default()
+            .lines()
+            .count(),
+        stderr,
+    }
+}
 
-    let elapsed: u64 = std::fs::read_to_string(d.join("elapsed_ms"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    assert!(elapsed <= 3500, "took {elapsed} ms with --timeout 3s");
-
-    let left = std::fs::read_to_string(d.join("left")).unwrap_or_default();
-    assert!(left.trim().is_empty(), "processes left behind: {left}");
-    let started = std::fs::read_to_string(&pids).unwrap_or_default();
-    assert!(
-        started.lines().count() >= 4,
-        "the fake tools were not run: {started:?}"
-    );
-
-    let notes: Vec<&str> = report["host"]["notes"]
+fn notes(report: &serde_json::Value) -> Vec<&str> {
+    report["host"]["notes"]
         .as_array()
         .unwrap()
         .iter()
         .filter_map(|n| n.as_str())
-        .collect();
+        .collect()
+}
+
+#[test]
+fn hung_os_tools_are_notes_and_the_deadline_holds() {
+    // The systemd-resolved stub only: the Linux collector must ask resolvectl.
+    let run = run_hung(
+        "nameserver 127.0.0.53\n",
+        "",
+        "--system-resolver 127.0.0.1:5300",
+    );
+    let report = &run.report;
+    assert!(
+        [0, 1, 3].contains(&run.code),
+        "exit {}: {}",
+        run.code,
+        run.stderr
+    );
+    assert!(
+        run.elapsed_ms <= 3500,
+        "took {} ms with --timeout 3s",
+        run.elapsed_ms
+    );
+    assert!(
+        run.left.trim().is_empty(),
+        "processes left behind: {}",
+        run.left
+    );
+    assert!(run.started >= 4, "the fake tools were not run");
+
+    let notes = notes(report);
     for tool in ["resolvectl", "ip"] {
         assert!(
             notes
@@ -140,5 +181,36 @@ exit $code
             .filter(|r| r["resolver"]["role"] == "system")
             .all(|r| r["status"] == "ok"),
         "{report:#}"
+    );
+}
+
+#[test]
+fn a_hung_getaddrinfo_does_not_hold_the_exit() {
+    // The OS resolver's server swallows every query and glibc would wait 30 s for it.
+    let run = run_hung(
+        "nameserver 127.0.0.53\noptions timeout:30 attempts:1\n",
+        "python3 -c 'import socket,time; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind((\"127.0.0.53\",53)); time.sleep(60)' >/dev/null 2>&1 & blackhole=$!",
+        "",
+    );
+    assert!(
+        run.elapsed_ms <= 3500,
+        "took {} ms with --timeout 3s",
+        run.elapsed_ms
+    );
+    assert!(
+        run.left.trim().is_empty(),
+        "processes left behind: {}",
+        run.left
+    );
+    let resolutions = run.report["resolutions"].as_array().unwrap();
+    let system: Vec<_> = resolutions
+        .iter()
+        .filter(|r| r["resolver"]["role"] == "system")
+        .collect();
+    assert!(!system.is_empty());
+    assert!(
+        system.iter().all(|r| r["status"] == "timeout"),
+        "{:#}",
+        run.report
     );
 }

@@ -10,5 +10,7 @@ mod hung_tools;
 mod interop;
 mod interop_proxy;
 mod lab_scenarios;
+mod net_layer;
 mod rules;
+mod scale;
 mod support;
