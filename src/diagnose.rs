@@ -33,6 +33,9 @@ const DNS_PROBE_LIMIT: Duration = Duration::from_secs(4);
 const DOH_PROBE_LIMIT: Duration = Duration::from_secs(5);
 /// Per-connection limit (TCP + TLS + one request).
 const CONNECT_PROBE_LIMIT: Duration = Duration::from_secs(6);
+/// One DNS question: (target index, resolver index) in the plan.
+type Question = (usize, usize);
+
 /// Safety margin so every probe records its own timeout before the overall deadline.
 const MARGIN: Duration = Duration::from_millis(50);
 
@@ -87,11 +90,8 @@ struct Clock {
 
 impl Clock {
     fn start(config: &Config) -> Self {
-        // The configuration caps the timeout at a day, so neither can fail.
-        let end = Deadline::after(config.timeout)
-            .or_else(|| Deadline::after(run::MAX_TIMEOUT))
-            .unwrap_or_else(|| Deadline::after(Duration::ZERO).expect("now"));
-        let host = Deadline::after(config.timeout * 2 / 3).map_or(end, |h| h.min(end));
+        let end = Deadline::within(config.timeout);
+        let host = Deadline::within(config.timeout * 2 / 3).min(end);
         Self {
             started: Instant::now(),
             end,
@@ -129,13 +129,13 @@ async fn run_diagnosis(
 
     // The system resolver's questions and the others fan out side by side: the route
     // lookups for the system resolver's private addresses start as soon as those are in.
-    let (system_q, other_q): (Vec<(usize, usize)>, Vec<(usize, usize)>) =
+    let (system_q, other_q): (Vec<Question>, Vec<Question>) =
         plan.questions().partition(|&(_, r)| {
             plan.resolvers
                 .get(r)
                 .is_some_and(|r| r.info.role == ResolverRole::System)
         });
-    let jobs = |qs: &[(usize, usize)]| -> Vec<Job<(DnsAnswer, u64)>> {
+    let jobs = |qs: &[Question]| -> Vec<Job<(DnsAnswer, u64)>> {
         qs.iter()
             .map(|&(t, r)| probes.job(&plan, t, r, per_probe))
             .collect()
@@ -255,10 +255,10 @@ async fn run_diagnosis(
 /// timeout), each with its question.
 fn resolutions_of(
     plan: &Plan,
-    questions: &[(usize, usize)],
+    questions: &[Question],
     answers: Vec<Option<(DnsAnswer, u64)>>,
     per_probe: Duration,
-) -> Vec<((usize, usize), Resolution)> {
+) -> Vec<(Question, Resolution)> {
     let mut answers = answers.into_iter();
     questions
         .iter()
@@ -636,7 +636,7 @@ fn unprobed(fqdn: String, route: Route, reason: RouteReason, failure: ProbeError
 /// Starts a route lookup for every private address the system resolver returned.
 fn start_route_lookups(
     host: &HostFacts,
-    resolutions: &[((usize, usize), Resolution)],
+    resolutions: &[(Question, Resolution)],
     deadline: Deadline,
 ) -> Vec<(IpAddr, run::Task<Result<RouteInfo, RouteError>>)> {
     let mut ips: Vec<IpAddr> = Vec::new();

@@ -27,6 +27,12 @@ impl Deadline {
         Instant::now().checked_add(timeout).map(Self)
     }
 
+    /// `timeout` from now, capped at [`MAX_TIMEOUT`] (the configuration refuses more).
+    pub fn within(timeout: Duration) -> Self {
+        let now = Instant::now();
+        Self(now.checked_add(timeout.min(MAX_TIMEOUT)).unwrap_or(now))
+    }
+
     /// The instant itself.
     pub fn instant(self) -> Instant {
         self.0
@@ -151,6 +157,33 @@ mod tests {
         let out = fan_out(jobs, Instant::now() + Duration::from_millis(200)).await;
         assert_eq!(out, vec![Some(1), None, Some(3)]);
         assert!(start.elapsed() < Duration::from_millis(1000));
+    }
+
+    #[test]
+    fn deadlines_past_a_day_are_refused_and_budgets_are_capped() {
+        assert!(Deadline::after(MAX_TIMEOUT + Duration::from_secs(1)).is_none());
+        assert!(Deadline::after(Duration::MAX).is_none());
+        let d = Deadline::within(Duration::MAX);
+        assert!(d.left() <= MAX_TIMEOUT);
+        let d = Deadline::within(Duration::from_secs(2));
+        assert!(d.cap(Duration::from_secs(8)) <= Duration::from_secs(2));
+        assert_eq!(d.cap(Duration::from_millis(5)), Duration::from_millis(5));
+        assert!(d.earlier_by(Duration::from_secs(60)).left() <= Duration::from_millis(10));
+    }
+
+    #[tokio::test]
+    async fn a_task_past_its_deadline_is_none_and_is_cancelled() {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = spawn(
+            Box::pin(async move {
+                let _tx = tx;
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            }),
+            Deadline::within(Duration::from_millis(100)),
+        );
+        assert_eq!(task.join().await, None);
+        // The job was dropped: its sender is gone.
+        assert!(rx.await.is_err());
     }
 
     #[tokio::test]
