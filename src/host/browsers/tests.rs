@@ -1085,7 +1085,7 @@ fn collect_windows_layout_with_registry_policies() {
     assert_eq!(
         notes,
         vec![s(
-            r"cannot read browser policies with `reg query HKCU\SOFTWARE\Policies\Google\Chrome /s`: `reg` did not finish within 8s and was stopped"
+            r"cannot read browser policies with `reg query HKCU\SOFTWARE\Policies\Google\Chrome /s`: `reg` did not answer within 8.0 s and was stopped"
         )]
     );
     let calls = tools.calls.borrow();
