@@ -96,14 +96,7 @@ fn finish(mut cfg: ClientConfig, alpn: &[&[u8]]) -> Arc<ClientConfig> {
     Arc::new(cfg)
 }
 
-/// The OS trust store (rustls-platform-verifier) plus the extra CA files.
-pub fn os_trust_config(
-    extra_ca: &[PathBuf],
-    alpn: &[&[u8]],
-) -> Result<Arc<ClientConfig>, TlsConfigError> {
-    os_trust_with(&read_pem_certs(extra_ca)?, alpn)
-}
-
+/// The OS trust store (rustls-platform-verifier) plus the extra roots.
 fn os_trust_with(
     extra: &[CertificateDer<'static>],
     alpn: &[&[u8]],

@@ -48,21 +48,6 @@ fn store_of(certs: &[CertificateDer<'static>]) -> Result<RootCertStore, ProbeErr
 }
 
 impl TrustStores {
-    /// This machine: the OS store (rustls-platform-verifier) plus `extra_ca`, and webpki-roots.
-    pub fn for_machine(extra_ca: &[PathBuf]) -> Result<Self, ProbeError> {
-        let extra = crate::net::tls::read_pem_certs(extra_ca)
-            .map_err(|e| ProbeError::new(Phase::Tls, FailKind::Other, e.to_string()))?;
-        let os = rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider())
-            .map_err(|e| ProbeError::new(Phase::Tls, FailKind::Other, e.to_string()))?;
-        let public = webpki(RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        })?;
-        Ok(Self {
-            os: Arc::new(os),
-            public,
-        })
-    }
-
     /// The stores for loaded roots: the lab's explicit stores when it gives public roots,
     /// else this machine's. An error says the platform verifier could not start.
     pub fn for_roots(trust: &crate::net::tls::TrustRoots) -> Result<Self, ProbeError> {
