@@ -2,7 +2,8 @@
 //! route lookups run (`resolvectl`, `ip`, `gsettings`, `powershell`...) is a script that hangs
 //! (and forks a grandchild). `diagnose --timeout 3s` must still return a complete report
 //! within the timeout + 0.5 s, name each stuck tool in a note, and leave no process behind.
-//! Needs root for the namespaces: fails (rather than passing unseen) without them.
+//! Needs root for the namespaces, so the tests are `#[ignore]`d; `.ci/test` with
+//! PE_DOCTOR_INTEROP=1 runs them, and then a refused `unshare` fails them.
 
 use super::support::bin;
 use std::process::Command;
@@ -134,6 +135,7 @@ fn notes(report: &serde_json::Value) -> Vec<&str> {
 }
 
 #[test]
+#[ignore = "needs root and util-linux unshare -nm; .ci/test runs it (PE_DOCTOR_INTEROP=1 adds --include-ignored)"]
 fn hung_os_tools_are_notes_and_the_deadline_holds() {
     // The systemd-resolved stub only: the Linux collector must ask resolvectl.
     let run = run_hung(
@@ -185,6 +187,7 @@ fn hung_os_tools_are_notes_and_the_deadline_holds() {
 }
 
 #[test]
+#[ignore = "needs root and util-linux unshare -nm; .ci/test runs it (PE_DOCTOR_INTEROP=1 adds --include-ignored)"]
 fn a_hung_getaddrinfo_does_not_hold_the_exit() {
     // The OS resolver's server swallows every query and glibc would wait 30 s for it.
     let run = run_hung(
