@@ -126,8 +126,10 @@ pub enum FailKind {
     Refused,
     /// No route / network unreachable.
     Unreachable,
-    /// The peer closed or reset the connection mid-exchange.
+    /// The peer reset the connection (TCP RST) mid-exchange.
     Reset,
+    /// The peer closed the connection (FIN) before the exchange completed.
+    Closed,
     /// The peer answered something that does not follow the protocol.
     Protocol,
     /// TLS failure (handshake or certificate).
@@ -173,9 +175,8 @@ impl ProbeError {
         let kind = match err.kind() {
             K::TimedOut | K::WouldBlock => FailKind::Timeout,
             K::ConnectionRefused => FailKind::Refused,
-            K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
-                FailKind::Reset
-            }
+            K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => FailKind::Reset,
+            K::UnexpectedEof => FailKind::Closed,
             K::NetworkUnreachable | K::HostUnreachable | K::AddrNotAvailable => {
                 FailKind::Unreachable
             }

@@ -268,7 +268,7 @@ mod tests {
             .await;
             let o = get(&denied, &stores).await;
             assert_eq!(o.status, 403);
-            assert_eq!(o.private_link_denied.as_deref(), Some(service));
+            assert_eq!(o.private_link_denied.map(|d| d.as_str()), Some(service));
             assert_eq!(denied.requests(), 1);
         }
     }

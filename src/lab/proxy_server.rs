@@ -843,7 +843,7 @@ mod tests {
     use crate::lab::dns_server::{LabDnsServer, ServerOptions, View};
     use crate::lab::https_server::{self, EndpointBehavior, HttpsServer};
     use crate::model::Phase;
-    use crate::probe::http;
+    use crate::probe::http::{self, Denial};
     use crate::probe::proxy::{ConnectOutcome, ProxyEndpoint, connect};
     use crate::probe::tls::{TlsOutcome, TrustStores, handshake};
     use std::path::PathBuf;
@@ -976,7 +976,7 @@ mod tests {
         assert!(outcome.authenticate.is_empty() && outcome.squid_error.is_none());
         assert!(tls.os_trusted && tls.public_trusted && !tls.intercepted());
         assert_eq!(http.status, 403);
-        assert_eq!(http.private_link_denied.as_deref(), Some("aml"));
+        assert_eq!(http.private_link_denied, Some(Denial::Aml));
         assert_eq!(w.endpoint.requests(), 1);
         assert_eq!(w.endpoint.hosts(), vec![WS.to_string()]);
         assert_eq!(p.connects(), 1);
@@ -1165,7 +1165,7 @@ mod tests {
         assert!(tls.public_error.is_some());
         // The request still reached the origin, decrypted and re-encrypted by the proxy.
         assert_eq!(http.status, 403);
-        assert_eq!(http.private_link_denied.as_deref(), Some("aml"));
+        assert_eq!(http.private_link_denied, Some(Denial::Aml));
         assert_eq!(w.endpoint.requests(), 1);
         assert_eq!(p.counters().inspected.load(Ordering::Relaxed), 1);
     }
@@ -1210,7 +1210,7 @@ mod tests {
         )
         .await
         .unwrap_err();
-        assert_eq!(e.phase, Phase::ProxyConnect);
+        assert_eq!((e.phase, e.kind), (Phase::Connect, FailKind::Refused));
     }
 
     #[test]

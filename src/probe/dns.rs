@@ -1,7 +1,9 @@
-//! Plain DNS over UDP with TCP fallback on truncation, on hickory-net's clients.
+//! Plain DNS over UDP with TCP fallback on truncation.
 //!
-//! DNS-level outcomes (NXDOMAIN, SERVFAIL, REFUSED) are a [`DnsAnswer`] status; only transport
-//! failures become a [`ProbeError`].
+//! UDP goes over a *connected* socket (hickory-net's client sends from an unconnected one, which
+//! never learns of ICMP port unreachable): a closed port is `refused` at once, not a timeout.
+//! TCP uses hickory-net's client. DNS-level outcomes (NXDOMAIN, SERVFAIL, REFUSED) are a
+//! [`DnsAnswer`] status; only transport failures become a [`ProbeError`].
 
 use super::answer::{DnsAnswer, answer_from_message};
 use crate::model::DnsStatus;
@@ -10,8 +12,7 @@ use hickory_net::NetError;
 use hickory_net::client::{Client, ClientHandle};
 use hickory_net::runtime::TokioRuntimeProvider;
 use hickory_net::tcp::TcpClientStream;
-use hickory_net::udp::UdpClientStream;
-use hickory_proto::op::{DnsResponse, Message};
+use hickory_proto::op::{DnsResponse, Edns, Message, MessageType, Query};
 use hickory_proto::rr::{DNSClass, Name, RecordType};
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -64,7 +65,7 @@ pub fn into_answer(result: Result<(DnsAnswer, Used), ProbeError>) -> DnsAnswer {
 pub fn failed_answer(e: &ProbeError) -> DnsAnswer {
     let status = match e.kind {
         FailKind::Timeout => DnsStatus::Timeout,
-        FailKind::Refused => DnsStatus::Error,
+        FailKind::Refused => DnsStatus::Refused,
         _ => DnsStatus::Error,
     };
     DnsAnswer::failed(status, e.message.clone())
@@ -88,20 +89,53 @@ fn map_net_error(e: NetError) -> ProbeError {
     }
 }
 
+/// Largest UDP answer read (the EDNS payload size offered).
+const UDP_PAYLOAD: u16 = 1232;
+
 async fn query_udp(
     server: SocketAddr,
     name: Name,
     rtype: RecordType,
     timeout: Duration,
 ) -> Result<Message, ProbeError> {
-    let stream = UdpClientStream::builder(server, TokioRuntimeProvider::new())
-        .with_timeout(Some(timeout))
-        .build();
-    let (mut client, bg) = Client::<TokioRuntimeProvider>::from_sender(stream);
-    let bg = tokio::spawn(bg);
-    let result = first_response(client.query(name, DNSClass::IN, rtype), timeout).await;
-    bg.abort();
-    result
+    let io = |e: std::io::Error| ProbeError::from_io(Phase::Dns, &e);
+    let mut query = Message::query();
+    query.metadata.recursion_desired = true;
+    query.add_query(Query::query(name, rtype));
+    let mut edns = Edns::new();
+    edns.set_max_payload(UDP_PAYLOAD);
+    query.set_edns(edns);
+    let id = query.metadata.id;
+    let bytes = query
+        .to_vec()
+        .map_err(|e| ProbeError::new(Phase::Dns, FailKind::Other, e.to_string()))?;
+    let local: SocketAddr = if server.is_ipv4() {
+        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let work = async {
+        let socket = tokio::net::UdpSocket::bind(local).await.map_err(io)?;
+        // Connected: only the server's datagrams arrive, and ICMP errors surface as
+        // ECONNREFUSED on the next receive.
+        socket.connect(server).await.map_err(io)?;
+        socket.send(&bytes).await.map_err(io)?;
+        let mut buf = vec![0u8; usize::from(UDP_PAYLOAD).max(512) * 4];
+        loop {
+            let n = socket.recv(&mut buf).await.map_err(io)?;
+            // A datagram that is not the answer to this query (stale, spoofed, garbage) is
+            // skipped, as stub resolvers do.
+            let Some(msg) = buf.get(..n).and_then(|b| Message::from_vec(b).ok()) else {
+                continue;
+            };
+            if msg.metadata.id == id && msg.metadata.message_type == MessageType::Response {
+                return Ok(msg);
+            }
+        }
+    };
+    tokio::time::timeout(timeout, work)
+        .await
+        .map_err(|_| ProbeError::timeout(Phase::Dns))?
 }
 
 async fn query_tcp(
@@ -131,5 +165,42 @@ where
         Err(_) => Err(ProbeError::timeout(Phase::Dns)),
         Ok(Err(e)) => Err(map_net_error(e)),
         Ok(Ok(resp)) => Ok(resp.into_message()),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[tokio::test]
+    async fn closed_udp_port_is_refused_not_a_timeout() {
+        let port = {
+            let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            s.local_addr().unwrap().port()
+        };
+        let start = Instant::now();
+        let server = SocketAddr::from(([127, 0, 0, 1], port));
+        let answer = resolve(server, "ws.eastus2.api.azureml.ms", Duration::from_secs(3)).await;
+        assert_eq!(answer.status, DnsStatus::Refused, "{answer:?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn silent_udp_server_is_a_timeout() {
+        let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let server = silent.local_addr().unwrap();
+        let answer = resolve(
+            server,
+            "ws.eastus2.api.azureml.ms",
+            Duration::from_millis(300),
+        )
+        .await;
+        assert_eq!(answer.status, DnsStatus::Timeout, "{answer:?}");
     }
 }

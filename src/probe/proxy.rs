@@ -133,7 +133,10 @@ pub fn parse_head(head: &str, elapsed_ms: u64) -> Result<ConnectOutcome, ProbeEr
 }
 
 /// Sends `CONNECT target:port` through `proxy`. Returns the stream (usable for TLS when the
-/// status is 200) and what the proxy said.
+/// status is 200) and what the proxy said. A failure to reach the proxy keeps the dialer's
+/// phase (`Connect`, or `Dns` for its name); everything after TCP is `ProxyConnect`: no answer
+/// in time (`Timeout`), closed or reset without an answer, or an answer that is not HTTP
+/// (`Protocol`).
 pub async fn connect(
     dialer: &Dialer,
     proxy: &ProxyEndpoint,
@@ -143,13 +146,7 @@ pub async fn connect(
 ) -> Result<(TcpStream, ConnectOutcome), ProbeError> {
     let start = Instant::now();
     let deadline = tokio::time::Instant::now() + timeout;
-    let (mut stream, _) = dialer
-        .connect_tcp(&proxy.host, proxy.port, timeout)
-        .await
-        .map_err(|mut e| {
-            e.phase = Phase::ProxyConnect;
-            e
-        })?;
+    let (mut stream, _) = dialer.connect_tcp(&proxy.host, proxy.port, timeout).await?;
     let mut req = format!("CONNECT {target}:{port} HTTP/1.1\r\nHost: {target}:{port}\r\n");
     if let Some((user, pass)) = &proxy.credentials {
         let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
@@ -161,9 +158,19 @@ pub async fn connect(
         "\r\n\r\n"
     ));
     let io = |e: std::io::Error| ProbeError::from_io(Phase::ProxyConnect, &e);
+    let silent = || {
+        ProbeError::new(
+            Phase::ProxyConnect,
+            FailKind::Timeout,
+            format!(
+                "the proxy accepted TCP but did not answer CONNECT within {} ms",
+                timeout.as_millis()
+            ),
+        )
+    };
     tokio::time::timeout_at(deadline, stream.write_all(req.as_bytes()))
         .await
-        .map_err(|_| ProbeError::timeout(Phase::ProxyConnect))?
+        .map_err(|_| silent())?
         .map_err(io)?;
     // Read byte-wise up to the end of the head so no tunnel byte is consumed.
     let mut head = Vec::with_capacity(512);
@@ -171,13 +178,13 @@ pub async fn connect(
     while !head.ends_with(b"\r\n\r\n") {
         let n = tokio::time::timeout_at(deadline, stream.read(&mut byte))
             .await
-            .map_err(|_| ProbeError::timeout(Phase::ProxyConnect))?
+            .map_err(|_| silent())?
             .map_err(io)?;
         if n == 0 {
             return Err(ProbeError::new(
                 Phase::ProxyConnect,
-                FailKind::Reset,
-                "the proxy closed the connection without an answer",
+                FailKind::Closed,
+                "the proxy closed the connection without answering CONNECT",
             ));
         }
         head.push(byte[0]);

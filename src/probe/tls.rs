@@ -11,9 +11,11 @@ use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_rustls::client::TlsStream;
 
 /// The two trust stores a certificate is checked against.
@@ -201,13 +203,119 @@ fn fingerprint(der: &[u8]) -> String {
         .join(":")
 }
 
-/// Handshakes over `stream` with SNI `sni`, offering HTTP/1.1.
+/// The first bytes a peer sent, kept to say what a failed handshake saw.
+const KEEP: usize = 64;
+
+/// A stream that keeps a copy of the first [`KEEP`] bytes it reads.
+#[derive(Debug)]
+pub struct Recorded<S> {
+    inner: S,
+    first: Arc<Mutex<Vec<u8>>>,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Recorded<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = &r
+            && let Ok(mut first) = self.first.lock()
+            && first.len() < KEEP
+        {
+            let new = buf.filled().get(before..).unwrap_or_default();
+            let room = KEEP - first.len();
+            first.extend_from_slice(new.get(..room.min(new.len())).unwrap_or_default());
+        }
+        r
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Recorded<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// True when `bytes` start like a TLS record (content type 20..=23, version 3.x).
+fn looks_like_tls(bytes: &[u8]) -> bool {
+    match bytes {
+        [t, ..] if !(20..=23).contains(t) => false,
+        [_, major, ..] => *major == 3,
+        _ => true,
+    }
+}
+
+/// The bytes as text a person can read: printable ASCII kept, the rest escaped.
+pub fn printable(bytes: &[u8]) -> String {
+    bytes.escape_ascii().to_string()
+}
+
+/// What a failed handshake saw, as a probe error: silence (timeout), a close, a reset,
+/// bytes that are not TLS, or a TLS-level failure (alert, bad record).
+fn failure(sni: &str, err: Option<&std::io::Error>, first: &[u8], waited: Duration) -> ProbeError {
+    if !first.is_empty() && !looks_like_tls(first) {
+        return ProbeError::new(
+            Phase::Tls,
+            FailKind::Protocol,
+            format!(
+                "the server answered the TLS ClientHello for {sni} with bytes that are not TLS: \"{}\"",
+                printable(first)
+            ),
+        );
+    }
+    let Some(err) = err else {
+        return ProbeError::new(
+            Phase::Tls,
+            FailKind::Timeout,
+            format!(
+                "the server accepted TCP but sent no TLS answer for {sni} within {} ms",
+                waited.as_millis()
+            ),
+        );
+    };
+    use std::io::ErrorKind as K;
+    let (kind, what) = match err.kind() {
+        K::UnexpectedEof if first.is_empty() => (
+            FailKind::Closed,
+            "the server closed the connection without a TLS answer".to_string(),
+        ),
+        K::UnexpectedEof => (
+            FailKind::Closed,
+            "the server closed the connection in the middle of the TLS handshake".to_string(),
+        ),
+        K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => (
+            FailKind::Reset,
+            "the server reset the connection (TCP RST) during the TLS handshake".to_string(),
+        ),
+        K::InvalidData => (FailKind::Tls, format!("TLS error: {err}")),
+        _ => (FailKind::Other, err.to_string()),
+    };
+    ProbeError::new(Phase::Tls, kind, format!("{what} ({sni})"))
+}
+
+/// Handshakes over `stream` with SNI `sni`, offering HTTP/1.1. A failure says what the peer
+/// did instead: stayed silent, closed, reset, sent bytes that are not TLS, or a TLS alert.
 pub async fn handshake<S>(
     stream: S,
     sni: &str,
     stores: &TrustStores,
     timeout: Duration,
-) -> Result<(TlsStream<S>, TlsOutcome), ProbeError>
+) -> Result<(TlsStream<Recorded<S>>, TlsOutcome), ProbeError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -225,20 +333,22 @@ where
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
     let name = ServerName::try_from(sni.to_string())
         .map_err(|e| ProbeError::new(Phase::Tls, FailKind::Other, format!("SNI {sni}: {e}")))?;
-    let tls = tokio::time::timeout(
+    let first = Arc::new(Mutex::new(Vec::new()));
+    let recorded = Recorded {
+        inner: stream,
+        first: first.clone(),
+    };
+    let result = tokio::time::timeout(
         timeout,
-        tokio_rustls::TlsConnector::from(Arc::new(cfg)).connect(name, stream),
+        tokio_rustls::TlsConnector::from(Arc::new(cfg)).connect(name, recorded),
     )
-    .await
-    .map_err(|_| ProbeError::timeout(Phase::Tls))?
-    .map_err(|e| {
-        let kind = if e.kind() == std::io::ErrorKind::InvalidData {
-            FailKind::Tls
-        } else {
-            FailKind::Reset
-        };
-        ProbeError::new(Phase::Tls, kind, format!("TLS handshake with {sni}: {e}"))
-    })?;
+    .await;
+    let first_bytes = || first.lock().map(|f| f.clone()).unwrap_or_default();
+    let tls = match result {
+        Err(_) => return Err(failure(sni, None, &first_bytes(), timeout)),
+        Ok(Err(e)) => return Err(failure(sni, Some(&e), &first_bytes(), timeout)),
+        Ok(Ok(tls)) => tls,
+    };
     let seen = seen
         .lock()
         .map_err(|_| ProbeError::new(Phase::Tls, FailKind::Other, "verifier state poisoned"))?;

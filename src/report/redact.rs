@@ -473,10 +473,11 @@ fn connection_strings(c: &mut Connection, f: &mut dyn FnMut(&mut String)) {
         let HttpOutcome {
             status: _,
             server,
-            private_link_denied,
+            error_code,
+            private_link_denied: _,
             body_excerpt,
         } = h;
-        for s in [server, private_link_denied].into_iter().flatten() {
+        for s in [server, error_code].into_iter().flatten() {
             f(s);
         }
         f(body_excerpt);

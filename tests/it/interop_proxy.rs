@@ -380,7 +380,7 @@ async fn tunnel_reaches_public_endpoint(w: &World, proxy: &ProxyEndpoint, host: 
     );
     let got = http::get(tls, WS, T).await.unwrap();
     assert_eq!(got.status, 403);
-    assert_eq!(got.private_link_denied.as_deref(), Some("aml"));
+    assert_eq!(got.private_link_denied, Some(http::Denial::Aml));
 }
 
 /// What must agree between a real daemon and the lab proxy imitating it.
