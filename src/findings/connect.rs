@@ -59,15 +59,7 @@ pub fn evaluate(
         .find(|r| r.role == ResolverRole::System)
         .map(|r| r.label.clone())
         .unwrap_or_default();
-    let dns_explains = |fqdn: &str| {
-        earlier.iter().any(|f| {
-            f.severity == Severity::Error
-                && (f.subject == fqdn
-                    || f.evidence
-                        .iter()
-                        .any(|e| e.starts_with(&format!("{fqdn}:"))))
-        })
-    };
+    let dns_explains = |fqdn: &str| super::explained(earlier, fqdn);
     let mut groups: BTreeMap<(Cause, String), Group> = BTreeMap::new();
     let mut add = |cause: Cause, subject: String, fqdn: &str, ev: String| {
         let g = groups.entry((cause, subject)).or_default();
@@ -309,5 +301,6 @@ fn render(cause: Cause, subject: &str, g: Group) -> Finding {
         detail,
         evidence: g.evidence,
         remediation,
+        affected: super::Affected::names(&g.names),
     }
 }

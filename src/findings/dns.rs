@@ -1,7 +1,7 @@
 //! DNS rules: compare what each resolver answered for each name with the truth (expected
 //! state, Azure DNS, or a resolver that knows the private zone) and name the root cause.
 
-use super::{Finding, FindingId, Section, Severity};
+use super::{Affected, Finding, FindingId, Section, Severity};
 use crate::host::hosts_file::{self, HostsEntry};
 use crate::model::AddrClass;
 use crate::model::DnsStatus;
@@ -440,6 +440,7 @@ fn azure_unreachable(facts: DnsFacts<'_>) -> Option<Finding> {
              virtual network, re-run with --azure-dns <its IP> to compare with it."
                 .into(),
         ],
+        affected: Vec::new(),
     })
 }
 
@@ -698,5 +699,6 @@ fn render(cause: Cause, subject: &str, g: &Group, hosts_path: Option<&Path>) -> 
         detail,
         evidence,
         remediation,
+        affected: Affected::names(&g.names),
     }
 }

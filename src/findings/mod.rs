@@ -8,6 +8,7 @@ pub mod pac;
 pub mod vpn;
 
 use serde::Serialize;
+use std::net::IpAddr;
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -229,6 +230,62 @@ pub struct Finding {
     pub evidence: Vec<String>,
     /// Steps to fix, in order.
     pub remediation: Vec<String>,
+    /// The names (and addresses) this finding is about. Later rules read these, never the
+    /// subject or evidence text.
+    pub affected: Vec<Affected>,
+}
+
+/// One name a finding is about, with the address concerned when there is one.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Affected {
+    /// The FQDN.
+    pub fqdn: String,
+    /// The address concerned (the one answered, pinned or tried), when the finding has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<IpAddr>,
+}
+
+impl Affected {
+    /// A name without an address.
+    pub fn name(fqdn: impl Into<String>) -> Self {
+        Affected {
+            fqdn: fqdn.into(),
+            address: None,
+        }
+    }
+
+    /// A name with the address concerned.
+    pub fn at(fqdn: impl Into<String>, address: IpAddr) -> Self {
+        Affected {
+            fqdn: fqdn.into(),
+            address: Some(address),
+        }
+    }
+
+    /// Names without addresses, in order.
+    pub fn names<S: AsRef<str>>(fqdns: impl IntoIterator<Item = S>) -> Vec<Self> {
+        fqdns
+            .into_iter()
+            .map(|n| Affected::name(n.as_ref()))
+            .collect()
+    }
+}
+
+impl Finding {
+    /// True when `fqdn` is one of the names this finding is about.
+    pub fn affects(&self, fqdn: &str) -> bool {
+        self.affected
+            .iter()
+            .any(|a| a.fqdn.eq_ignore_ascii_case(fqdn))
+    }
+}
+
+/// True when an error-severity finding already explains `fqdn` (a later rule must not name a
+/// second cause for it).
+pub fn explained(findings: &[Finding], fqdn: &str) -> bool {
+    findings
+        .iter()
+        .any(|f| f.severity == Severity::Error && f.affects(fqdn))
 }
 
 /// Sorts findings: errors first, then warnings, then info; stable within a severity.
@@ -247,5 +304,67 @@ impl Section {
             Section::Proxy => "Proxy configuration",
             Section::Storage => "Troubleshoot configurations on connecting to storage",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(severity: Severity, affected: Vec<Affected>) -> Finding {
+        Finding {
+            id: FindingId::DnsPublicAnswer,
+            severity,
+            section: Section::DnsCustom,
+            subject: "ws.eastus2.api.azureml.ms".into(),
+            title: String::new(),
+            detail: String::new(),
+            evidence: vec!["other.eastus2.api.azureml.ms: said 20.1.2.3".into()],
+            remediation: Vec::new(),
+            affected,
+        }
+    }
+
+    #[test]
+    fn explained_reads_affected_names_not_text() {
+        let f = finding(
+            Severity::Error,
+            vec![Affected::at(
+                "A.eastus2.api.azureml.ms",
+                "10.0.0.5".parse().unwrap(),
+            )],
+        );
+        assert!(f.affects("a.eastus2.api.azureml.ms"));
+        assert!(explained(
+            std::slice::from_ref(&f),
+            "a.eastus2.api.azureml.ms"
+        ));
+        // Subject and evidence text are not read.
+        assert!(!explained(
+            std::slice::from_ref(&f),
+            "ws.eastus2.api.azureml.ms"
+        ));
+        assert!(!explained(
+            std::slice::from_ref(&f),
+            "other.eastus2.api.azureml.ms"
+        ));
+        let w = finding(
+            Severity::Warning,
+            Affected::names(["a.eastus2.api.azureml.ms"]),
+        );
+        assert!(!explained(&[w], "a.eastus2.api.azureml.ms"));
+    }
+
+    #[test]
+    fn affected_serialises_fqdn_and_optional_address() {
+        let json = serde_json::to_value(vec![
+            Affected::name("a.example"),
+            Affected::at("b.example", "10.0.0.5".parse().unwrap()),
+        ])
+        .unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!([{"fqdn": "a.example"}, {"fqdn": "b.example", "address": "10.0.0.5"}])
+        );
     }
 }

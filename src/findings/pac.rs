@@ -1,7 +1,7 @@
 //! PAC rules: a PAC that cannot be loaded or evaluated, and one that sends private-endpoint
 //! names to a proxy (which then resolves the public address).
 
-use super::{Finding, FindingId, Section, Severity};
+use super::{Affected, Finding, FindingId, Section, Severity};
 use crate::probe::pac::PacReport;
 use crate::targets::Target;
 use pac::Directive;
@@ -45,6 +45,7 @@ pub fn evaluate(pac: &PacReport, targets: &[Target]) -> Vec<Finding> {
                     .into(),
                 "If the PAC is served from the corporate network, connect the VPN first.".into(),
             ],
+            affected: Affected::names(targets.iter().map(|t| &t.fqdn)),
         });
         return out;
     }
@@ -76,6 +77,12 @@ pub fn evaluate(pac: &PacReport, targets: &[Target]) -> Vec<Finding> {
                  publishing it."
                     .into(),
             ],
+            affected: Affected::names(
+                pac.verdicts
+                    .iter()
+                    .filter(|v| v.error.is_some())
+                    .map(|v| &v.fqdn),
+            ),
         });
     }
     let not_direct: Vec<String> = pac
@@ -106,6 +113,12 @@ pub fn evaluate(pac: &PacReport, targets: &[Target]) -> Vec<Finding> {
                 direct_snippet(targets),
                 "Meanwhile, test without the proxy: pe-doctor diagnose ... --proxy none.".into(),
             ],
+            affected: Affected::names(
+                pac.verdicts
+                    .iter()
+                    .filter(|v| !matches!(v.first, None | Some(Directive::Direct)))
+                    .map(|v| &v.fqdn),
+            ),
         });
     }
     out

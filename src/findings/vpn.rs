@@ -32,6 +32,7 @@ pub fn evaluate(
                     .into(),
                 "Connect to this VM through Azure Bastion and use it as your development environment.".into(),
             ],
+            affected: Vec::new(),
         }];
     }
     // A route not carried by a VPN is only a problem when the private endpoint is not reached
@@ -52,6 +53,7 @@ pub fn evaluate(
     };
     let mut evidence = Vec::new();
     let mut addrs = Vec::new();
+    let mut affected = Vec::new();
     for (ip, v) in verdicts {
         if let VpnVerdict::NotCarried {
             interface_used,
@@ -60,6 +62,14 @@ pub fn evaluate(
             && failed(ip)
         {
             addrs.push(ip.to_string());
+            for c in connections {
+                if matches!(&c.route, Route::Direct { address, .. } if address == ip) {
+                    let a = super::Affected::at(c.fqdn.clone(), *ip);
+                    if !affected.contains(&a) {
+                        affected.push(a);
+                    }
+                }
+            }
             evidence.push(format!(
                 "route to {ip}: {}; VPN-like interfaces up: {}",
                 interface_used
@@ -111,6 +121,7 @@ pub fn evaluate(
                 .into(),
             "Or work from the jump box through Azure Bastion.".into(),
         ],
+        affected,
     }]
 }
 
@@ -159,6 +170,7 @@ pub fn os_doh(host: &HostFacts) -> Option<Finding> {
              DoHPolicy), ask IT."
                 .into(),
         ],
+        affected: Vec::new(),
     })
 }
 

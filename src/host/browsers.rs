@@ -1139,6 +1139,7 @@ pub fn propose_findings(b: &BrowserDoh, name: &str, answer: DohAnswer) -> Vec<Fi
             detail,
             evidence: ev,
             remediation: remediation.clone(),
+            affected: vec![crate::findings::Affected::name(name)],
         };
     let mode_text = match b.mode {
         DohMode::Only => "DoH only, no fallback",
@@ -1206,6 +1207,7 @@ pub fn propose_findings(b: &BrowserDoh, name: &str, answer: DohAnswer) -> Vec<Fi
                         r.extend(remediation.iter().skip(1).cloned());
                         r
                     },
+                    affected: vec![crate::findings::Affected::name(name)],
                 }]
             } else {
                 Vec::new()

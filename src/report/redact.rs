@@ -608,6 +608,7 @@ fn finding_strings(x: &mut Finding, f: &mut dyn FnMut(&mut String)) {
         detail,
         evidence,
         remediation,
+        affected: _,
     } = x;
     f(subject);
     f(title);
