@@ -65,6 +65,13 @@ pub struct DiagnoseArgs {
     /// Managed online endpoint name (repeatable).
     #[arg(long = "inference-endpoint", value_name = "NAME")]
     pub inference_endpoints: Vec<String>,
+    /// AI Foundry project GUID under the hub (repeatable): adds the project's API and cert names.
+    #[arg(long = "project-id", value_name = "GUID")]
+    pub project_ids: Vec<String>,
+    /// Foundry / AI services account name (repeatable): adds NAME.cognitiveservices.azure.com,
+    /// NAME.openai.azure.com and NAME.services.ai.azure.com.
+    #[arg(long = "ai-services", value_name = "NAME")]
+    pub ai_services: Vec<String>,
     /// Extra name to check, optionally with its expected IPs (repeatable).
     #[arg(long = "fqdn", value_name = "NAME[=IP[,IP]]")]
     pub fqdns: Vec<String>,

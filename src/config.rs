@@ -202,6 +202,16 @@ struct FileConfig {
         deserialize_with = "one_or_many"
     )]
     inference_endpoint: Vec<String>,
+    #[serde(
+        default,
+        alias = "project_id",
+        alias = "project-ids",
+        alias = "project_ids",
+        deserialize_with = "one_or_many"
+    )]
+    project_id: Vec<String>,
+    #[serde(default, alias = "ai_services", deserialize_with = "one_or_many")]
+    ai_services: Vec<String>,
     #[serde(default, alias = "fqdns", deserialize_with = "one_or_many")]
     fqdn: Vec<String>,
     expected: Option<PathBuf>,
@@ -397,7 +407,8 @@ impl Config {
                     instances: pick_vec(a.instances, file.instance),
                     storage_accounts: pick_vec(a.storage_accounts, file.storage_account),
                     inference_endpoints: pick_vec(a.inference_endpoints, file.inference_endpoint),
-                    project_ids: Vec::new(),
+                    project_ids: pick_vec(a.project_ids, file.project_id),
+                    ai_services: pick_vec(a.ai_services, file.ai_services),
                 }
                 .validated()?,
             ),

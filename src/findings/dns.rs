@@ -441,6 +441,7 @@ fn azure_unreachable(facts: DnsFacts<'_>) -> Option<Finding> {
                 .into(),
         ],
         affected: Vec::new(),
+        snippet: None,
     })
 }
 
@@ -700,5 +701,6 @@ fn render(cause: Cause, subject: &str, g: &Group, hosts_path: Option<&Path>) -> 
         evidence,
         remediation,
         affected: Affected::names(&g.names),
+        snippet: None,
     }
 }

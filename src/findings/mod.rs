@@ -5,6 +5,7 @@ pub mod browser;
 pub mod connect;
 pub mod dns;
 pub mod pac;
+pub mod scope;
 pub mod vpn;
 
 use serde::Serialize;
@@ -233,6 +234,10 @@ pub struct Finding {
     /// The names (and addresses) this finding is about. Later rules read these, never the
     /// subject or evidence text.
     pub affected: Vec<Affected>,
+    /// Code to paste (a PAC fragment, a command), kept apart from the steps so reports show it
+    /// verbatim.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snippet: Option<String>,
 }
 
 /// One name a finding is about, with the address concerned when there is one.
@@ -322,6 +327,7 @@ mod tests {
             evidence: vec!["other.eastus2.api.azureml.ms: said 20.1.2.3".into()],
             remediation: Vec::new(),
             affected,
+            snippet: None,
         }
     }
 

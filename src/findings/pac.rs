@@ -1,28 +1,10 @@
 //! PAC rules: a PAC that cannot be loaded or evaluated, and one that sends private-endpoint
 //! names to a proxy (which then resolves the public address).
 
-use super::{Affected, Finding, FindingId, Section, Severity};
-use crate::probe::pac::PacReport;
-use crate::targets::Target;
+use super::{Affected, Finding, FindingId, Section, Severity, scope};
+use crate::probe::pac::{PacReport, PacVerdict};
+use crate::targets::{Target, TargetKind};
 use pac::Directive;
-
-/// A PAC snippet that sends the zones of `targets` DIRECT.
-pub fn direct_snippet(targets: &[Target]) -> String {
-    let mut zones: Vec<&str> = targets.iter().filter_map(|t| t.forwarder_zone).collect();
-    if zones.is_empty() {
-        zones.push("api.azureml.ms");
-    }
-    zones.sort_unstable();
-    zones.dedup();
-    let tests: Vec<String> = zones
-        .iter()
-        .map(|z| format!("dnsDomainIs(host, \".{z}\")"))
-        .collect();
-    format!(
-        "// At the top of FindProxyForURL: the workspace's private-endpoint names go DIRECT.\nif ({})\n    return \"DIRECT\";",
-        tests.join(" ||\n    ")
-    )
-}
 
 /// Evaluates the PAC rules.
 pub fn evaluate(pac: &PacReport, targets: &[Target]) -> Vec<Finding> {
@@ -46,6 +28,7 @@ pub fn evaluate(pac: &PacReport, targets: &[Target]) -> Vec<Finding> {
                 "If the PAC is served from the corporate network, connect the VPN first.".into(),
             ],
             affected: Affected::names(targets.iter().map(|t| &t.fqdn)),
+            snippet: None,
         });
         return out;
     }
@@ -83,43 +66,62 @@ pub fn evaluate(pac: &PacReport, targets: &[Target]) -> Vec<Finding> {
                     .filter(|v| v.error.is_some())
                     .map(|v| &v.fqdn),
             ),
+            snippet: None,
         });
     }
-    let not_direct: Vec<String> = pac
+    let sent: Vec<&PacVerdict> = pac
         .verdicts
         .iter()
         .filter(|v| !matches!(v.first, None | Some(Directive::Direct)))
-        .map(|v| format!("{} → \"{}\"", v.url, v.result.clone().unwrap_or_default()))
         .collect();
-    if !not_direct.is_empty() {
+    if !sent.is_empty() {
+        let names: Vec<&str> = sent.iter().map(|v| v.fqdn.as_str()).collect();
+        let section = if sent.iter().all(|v| is_storage(targets, &v.fqdn)) {
+            Section::Storage
+        } else {
+            Section::Proxy
+        };
         out.push(Finding {
             id: FindingId::PacNotDirect,
             severity: Severity::Warning,
-            section: Section::Proxy,
+            section,
             subject: pac.source.clone(),
             title: format!(
                 "The PAC file sends {} private-endpoint name{} to a proxy",
-                not_direct.len(),
-                if not_direct.len() == 1 { "" } else { "s" }
+                sent.len(),
+                if sent.len() == 1 { "" } else { "s" }
             ),
             detail: "A proxy resolves the names itself, usually to the PUBLIC address, and the \
                      workspace answers 403; compute instances (*.instances.azureml.ms) are often \
                      blocked by proxies too. The article recommends sending these names DIRECT."
                 .into(),
-            evidence: not_direct,
+            evidence: sent
+                .iter()
+                .map(|v| format!("{} → \"{}\"", v.url, v.result.clone().unwrap_or_default()))
+                .collect(),
             remediation: vec![
-                "Ask the PAC file's maintainers to send the private-endpoint zones DIRECT, e.g.:"
-                    .into(),
-                direct_snippet(targets),
+                format!(
+                    "Ask the PAC file's maintainers to paste the lines below at the top of \
+                     FindProxyForURL: they send {} DIRECT and nothing else.",
+                    scope::glob_list(names.iter().copied())
+                ),
+                format!(
+                    "Check the edited file before publishing it: pe-doctor pac --pac FILE -u {}",
+                    sent.first().map_or("", |v| v.url.as_str())
+                ),
                 "Meanwhile, test without the proxy: pe-doctor diagnose ... --proxy none.".into(),
             ],
-            affected: Affected::names(
-                pac.verdicts
-                    .iter()
-                    .filter(|v| !matches!(v.first, None | Some(Directive::Direct)))
-                    .map(|v| &v.fqdn),
-            ),
+            affected: Affected::names(names.iter().copied()),
+            snippet: Some(scope::pac_snippet(names.iter().copied())),
         });
     }
     out
+}
+
+/// True when `fqdn` is a storage account's name (the article's storage section).
+fn is_storage(targets: &[Target], fqdn: &str) -> bool {
+    targets
+        .iter()
+        .find(|t| t.is_named(fqdn))
+        .is_some_and(|t| matches!(t.kind, TargetKind::StorageBlob | TargetKind::StorageFile))
 }

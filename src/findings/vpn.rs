@@ -33,6 +33,7 @@ pub fn evaluate(
                 "Connect to this VM through Azure Bastion and use it as your development environment.".into(),
             ],
             affected: Vec::new(),
+            snippet: None,
         }];
     }
     // A route not carried by a VPN is only a problem when the private endpoint is not reached
@@ -122,6 +123,7 @@ pub fn evaluate(
             "Or work from the jump box through Azure Bastion.".into(),
         ],
         affected,
+        snippet: None,
     }]
 }
 
@@ -171,6 +173,7 @@ pub fn os_doh(host: &HostFacts) -> Option<Finding> {
                 .into(),
         ],
         affected: Vec::new(),
+        snippet: None,
     })
 }
 

@@ -1140,6 +1140,7 @@ pub fn propose_findings(b: &BrowserDoh, name: &str, answer: DohAnswer) -> Vec<Fi
             evidence: ev,
             remediation: remediation.clone(),
             affected: vec![crate::findings::Affected::name(name)],
+            snippet: None,
         };
     let mode_text = match b.mode {
         DohMode::Only => "DoH only, no fallback",
@@ -1208,6 +1209,7 @@ pub fn propose_findings(b: &BrowserDoh, name: &str, answer: DohAnswer) -> Vec<Fi
                         r
                     },
                     affected: vec![crate::findings::Affected::name(name)],
+                    snippet: None,
                 }]
             } else {
                 Vec::new()

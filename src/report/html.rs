@@ -30,6 +30,8 @@ main,.top{max-width:1180px;margin:0 auto;padding:0 24px}
 .top strong{color:var(--fg)}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;font-size:.9em}
 code{background:var(--code);padding:.05em .3em;border-radius:4px;overflow-wrap:anywhere}
+pre.snippet{background:var(--code);padding:.6em .8em;border-radius:6px;overflow-x:auto}
+pre.snippet code{background:none;padding:0;overflow-wrap:normal}
 a{color:var(--link)}
 h2{font-size:1.3rem;margin:2rem 0 .6rem}
 h3{font-size:1.1rem;margin:1.4rem 0 .4rem}
@@ -450,6 +452,9 @@ fn finding(n: usize, f: &Finding, h: &mut String) -> std::fmt::Result {
     if !f.remediation.is_empty() {
         writeln!(h, "<h4>Fix</h4>")?;
         steps(&f.remediation, h)?;
+    }
+    if let Some(code) = &f.snippet {
+        writeln!(h, "<pre class=\"snippet\"><code>{}</code></pre>", esc(code))?;
     }
     writeln!(
         h,

@@ -98,6 +98,10 @@ fn finding(n: usize, f: &Finding, out: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(out)?;
     }
+    if let Some(code) = &f.snippet {
+        writeln!(out, "{}", fenced(code))?;
+        writeln!(out)?;
+    }
     writeln!(
         out,
         "**Article section:** \"{}\" · id `{}`",
@@ -267,6 +271,22 @@ fn rich(s: &str) -> String {
         }
     }
     out
+}
+
+/// `code` in a fence longer than any backtick run inside it, control characters dropped.
+pub fn fenced(code: &str) -> String {
+    let clean: String = code
+        .chars()
+        .filter(|c| *c == '\n' || !c.is_control())
+        .collect();
+    let mut longest = 0;
+    let mut run = 0;
+    for c in clean.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest.max(2) + 1);
+    format!("{fence}\n{clean}\n{fence}")
 }
 
 /// Escapes model text for Markdown at the start of a line: one line, no markup, no HTML, no

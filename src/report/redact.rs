@@ -608,13 +608,16 @@ fn finding_strings(x: &mut Finding, f: &mut dyn FnMut(&mut String)) {
         detail,
         evidence,
         remediation,
-        affected: _,
+        affected,
+        snippet,
     } = x;
     f(subject);
     f(title);
     f(detail);
     evidence.iter_mut().for_each(&mut *f);
     remediation.iter_mut().for_each(&mut *f);
+    snippet.iter_mut().for_each(&mut *f);
+    affected.iter_mut().for_each(|a| f(&mut a.fqdn));
 }
 
 #[cfg(test)]
@@ -747,6 +750,7 @@ mod tests {
         "status",
         "class",
         "severity",
+        "private_link_denied",
         "section",
         "addresses",
         "expected_ips",

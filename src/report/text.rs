@@ -175,6 +175,15 @@ fn finding_block(f: &Finding, style: Style, out: &mut dyn Write) -> io::Result<(
             }
         }
     }
+    // Code is printed verbatim, one line each, so it can be copied as it stands.
+    if let Some(code) = &f.snippet {
+        writeln!(out)?;
+        for l in code.lines() {
+            let l: String = l.chars().filter(|c| !c.is_control()).collect();
+            writeln!(out, "{pad}{l}")?;
+        }
+        writeln!(out)?;
+    }
     writeln!(
         out,
         "  {} \"{}\" · {}",

@@ -26,9 +26,9 @@ pub use names::{
     private_name_of, privatelink_zone_of, public_name_of, validate_fqdn, wildcard_matches,
 };
 pub use workspace::{
-    WorkspaceSpec, derive, notebooks_label, notebooks_label_within, validate_endpoint_name,
-    validate_instance_name, validate_region, validate_storage_account, validate_workspace_id,
-    validate_workspace_name,
+    AI_SERVICES_ZONES, WorkspaceSpec, derive, notebooks_label, notebooks_label_within,
+    validate_ai_services_name, validate_endpoint_name, validate_instance_name, validate_region,
+    validate_storage_account, validate_workspace_id, validate_workspace_name,
 };
 
 use serde::Serialize;
@@ -54,13 +54,15 @@ pub enum TargetKind {
     StorageFile,
     /// `<endpoint>.<region>.inference.ml.azure.com`
     Inference,
+    /// `<account>.cognitiveservices.azure.com`, `.openai.azure.com`, `.services.ai.azure.com`
+    AiServices,
     /// Given with `--fqdn` or only known from the expected-state file.
     Custom,
 }
 
 impl TargetKind {
     /// Position in the report order: workspace API, cert, notebooks, instances, storage,
-    /// inference, custom.
+    /// inference, AI services, custom.
     pub fn rank(self) -> u8 {
         match self {
             TargetKind::WorkspaceApi => 0,
@@ -71,7 +73,8 @@ impl TargetKind {
             TargetKind::StorageBlob => 5,
             TargetKind::StorageFile => 6,
             TargetKind::Inference => 7,
-            TargetKind::Custom => 8,
+            TargetKind::AiServices => 8,
+            TargetKind::Custom => 9,
         }
     }
 }

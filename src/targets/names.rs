@@ -343,6 +343,12 @@ pub fn infer(fqdn: &str) -> (TargetKind, Option<Cloud>) {
             }
         }
     }
+    if super::AI_SERVICES_ZONES
+        .iter()
+        .any(|z| matches!(prefix_labels(&name, z).as_deref(), Some([_acct])))
+    {
+        return (TargetKind::AiServices, Some(Cloud::Public));
+    }
     (TargetKind::Custom, Cloud::of_fqdn(&name))
 }
 

@@ -25,6 +25,9 @@ pub struct WorkspaceSpec {
     pub inference_endpoints: Vec<String>,
     /// GUIDs of projects under a hub (AI Foundry): each gets its own API and cert names.
     pub project_ids: Vec<String>,
+    /// Foundry / AI services account names (their custom subdomain): each gets its
+    /// `cognitiveservices`, `openai` and `services.ai` names.
+    pub ai_services: Vec<String>,
 }
 
 impl WorkspaceSpec {
@@ -76,6 +79,19 @@ impl WorkspaceSpec {
                     other => other,
                 })
             })?,
+            ai_services: if self.ai_services.is_empty() || self.cloud == Cloud::Public {
+                all(self.ai_services, validate_ai_services_name)?
+            } else {
+                return Err(invalid(
+                    "--ai-services",
+                    &self.ai_services.join(","),
+                    format!(
+                        "the AI services names are known for the public cloud only, not {}; \
+                         give the account's names with --fqdn",
+                        self.cloud.as_str()
+                    ),
+                ));
+            },
         })
     }
 }
@@ -188,6 +204,32 @@ pub fn validate_storage_account(s: &str) -> Result<String, TargetError> {
     Ok(t)
 }
 
+/// Validates `--ai-services`: a Foundry / AI services account's custom subdomain name (one
+/// DNS label, 2 to 64 characters, starting and ending with a letter or digit); returns it lower
+/// case.
+pub fn validate_ai_services_name(s: &str) -> Result<String, TargetError> {
+    let t = s.trim().to_ascii_lowercase();
+    if t.contains('.') {
+        return Err(invalid(
+            "--ai-services",
+            s,
+            "give the account name only (e.g. contoso-ai), not its URL",
+        ));
+    }
+    check_label(&t).map_err(|r| invalid("--ai-services", s, r))?;
+    let edges_ok = t.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && t.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if t.len() < 2 || !edges_ok || t.contains('_') {
+        return Err(invalid(
+            "--ai-services",
+            s,
+            "AI services names are 2 to 64 letters, digits and hyphens, starting and ending \
+             with a letter or digit",
+        ));
+    }
+    Ok(t)
+}
+
 /// Validates `--inference-endpoint`: a managed online endpoint name (one DNS label);
 /// returns it lower case.
 pub fn validate_endpoint_name(s: &str) -> Result<String, TargetError> {
@@ -222,11 +264,19 @@ pub fn notebooks_label_within(name: &str, region: &str, guid: &str, max_len: usi
     )
 }
 
+/// The public zones of a Foundry / AI services account's names (DOMAIN.md §1; Microsoft's
+/// private-endpoint DNS table: `privatelink.` + each is the private zone).
+pub const AI_SERVICES_ZONES: [&str; 3] = [
+    "cognitiveservices.azure.com",
+    "openai.azure.com",
+    "services.ai.azure.com",
+];
+
 /// Every name the workspace's private endpoint (and the listed resources) create, in the
 /// stable order: workspace API, cert API (hub, then each project), notebooks (only with a
 /// workspace name; when the name is truncated, also the 62-character reading, marked
 /// `alternative_of`), compute instances (every documented suffix, plus the `-22` SSH name),
-/// storage blob and file, inference endpoints. Each target records its `privatelink.` name,
+/// storage blob and file, inference endpoints, AI services accounts. Each target records its `privatelink.` name,
 /// zone and forwarder zone; instance names record `same_ip_as` the workspace API name.
 ///
 /// Expects a [`WorkspaceSpec::validated`] spec; an unvalidated one never panics but may give
@@ -330,6 +380,18 @@ pub fn derive(spec: &WorkspaceSpec) -> Vec<Target> {
         ));
     }
 
+    // Foundry / AI services accounts (public cloud; `validated` refuses the others).
+    for acct in &spec.ai_services {
+        let acct = acct.to_ascii_lowercase();
+        for zone in AI_SERVICES_ZONES {
+            out.push(make(
+                format!("{acct}.{zone}"),
+                TargetKind::AiServices,
+                Some(format!("{acct}.privatelink.{zone}")),
+            ));
+        }
+    }
+
     super::dedup(&mut out);
     out
 }
@@ -352,6 +414,7 @@ mod tests {
             storage_accounts: vec!["mystorage01".to_string()],
             inference_endpoints: vec!["score-ep".to_string()],
             project_ids: vec![],
+            ai_services: vec![],
         }
         .validated()
         .unwrap()

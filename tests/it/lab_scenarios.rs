@@ -176,12 +176,41 @@ async fn pac_sends_to_proxy_names_the_directive_and_suggests_a_snippet() {
         "{:?}",
         f.evidence
     );
+    // The fix is code in its own field, pasted and evaluated by the PAC engine below.
+    let snippet = f
+        .snippet
+        .as_deref()
+        .expect("pac.not-direct carries a snippet");
     assert!(
+        !f.remediation.iter().any(|s| s.contains("dnsDomainIs")),
+        "{:?}",
         f.remediation
-            .iter()
-            .any(|s| s.contains("dnsDomainIs(host, \".api.azureml.ms\")")
-                && s.contains("return \"DIRECT\""))
     );
+    let affected: Vec<&str> = f.affected.iter().map(|a| a.fqdn.as_str()).collect();
+    assert_eq!(affected.len(), r.targets.len(), "{affected:?}");
+    assert_snippet_sends_only_these_direct(snippet, &affected);
+    // Each format shows it as code: its own lines in text, a fence in Markdown, <pre> in HTML.
+    let render = |format| {
+        let mut buf = Vec::new();
+        pe_doctor::report::render(&r, format, false, &mut buf).unwrap();
+        String::from_utf8(buf).unwrap()
+    };
+    let text = render(pe_doctor::cli::Format::Text);
+    for line in snippet.lines() {
+        assert!(
+            text.lines().any(|l| l.trim_end().ends_with(line)
+                && !l.trim_start().starts_with(|c: char| c.is_ascii_digit())),
+            "{line:?} not on a line of its own in:\n{text}"
+        );
+    }
+    let md = render(pe_doctor::cli::Format::Markdown);
+    assert!(md.contains(&format!("```\n{snippet}\n```")), "{md}");
+    let html = render(pe_doctor::cli::Format::Html);
+    assert!(
+        html.contains("<pre class=\"snippet\"><code>// The workspace"),
+        "{html}"
+    );
+    assert!(html.contains("dnsDomainIs(host, &quot;.eastus2.api.azureml.ms&quot;)"));
     // The proxy works here (it resolves privately): every connection went through it and got 200.
     assert!(
         r.connections
@@ -399,6 +428,45 @@ async fn broken_and_hostile_pacs_are_pac_eval_failed_within_the_limits() {
         assert!(
             !r.findings.iter().any(|f| f.id == "pac.not-direct"),
             "{name}"
+        );
+    }
+}
+
+/// Pastes `snippet` at the top of a corporate-style PAC that sends everything to a proxy and
+/// evaluates it with the PAC engine: every affected name goes DIRECT, nothing else does (an
+/// unrelated storage account, another region, the shared zones themselves).
+fn assert_snippet_sends_only_these_direct(snippet: &str, affected: &[&str]) {
+    let src = format!(
+        "function FindProxyForURL(url, host) {{\n{snippet}\n  if (isPlainHostName(host) || dnsDomainIs(host, \".corp.contoso.com\"))\n    return \"DIRECT\";\n  return \"PROXY proxy.corp.contoso.com:8080\";\n}}\n"
+    );
+    let options = pac::PacOptions {
+        host: std::sync::Arc::new(pac::StaticHost::new()),
+        ..pac::PacOptions::default()
+    };
+    let script = pac::PacScript::compile(&src, options).unwrap();
+    let first = |host: &str| {
+        script
+            .find_proxy_for_url(&format!("https://{host}/"))
+            .unwrap()
+            .directives
+            .first()
+            .cloned()
+    };
+    assert!(!affected.is_empty());
+    for name in affected {
+        assert_eq!(first(name), Some(pac::Directive::Direct), "{name}\n{src}");
+    }
+    for other in [
+        "otherstore.blob.core.windows.net",
+        "blob.core.windows.net",
+        "7c2e9d41-3b8a-4f0e-9c61-2d5e8b0a5a69.workspace.westus.api.azureml.ms",
+        "www.example.com",
+        "login.microsoftonline.com",
+        "api.azureml.ms",
+    ] {
+        assert!(
+            matches!(first(other), Some(pac::Directive::Proxy { .. })),
+            "{other} must still go to the proxy\n{src}"
         );
     }
 }
