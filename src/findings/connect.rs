@@ -33,6 +33,8 @@ struct Group {
     evidence: Vec<String>,
     /// What the peer did, for the title (TLS and proxy failures).
     seen: Vec<&'static str>,
+    /// Proxies some of the requests went through.
+    proxies: Vec<String>,
 }
 
 /// What a failed step saw, in a few words.
@@ -113,7 +115,14 @@ pub fn evaluate(
                 g.seen.push(s);
             }
         }
+        if let Route::Proxy { proxy } = &c.route
+            && !g.proxies.contains(proxy)
+        {
+            g.proxies.push(proxy.clone());
+        }
     };
+    // Addresses where TLS fails after TCP: one root cause, one finding.
+    let mut tls_failed: Vec<String> = Vec::new();
     // Unreachable private endpoints are one root cause (no path to the VNet): one finding
     // naming every address.
     let mut unreachable: Vec<String> = Vec::new();
@@ -146,12 +155,12 @@ pub fn evaluate(
                     ),
                 );
             }
-            (Route::Direct { address, .. }, Some(f)) if direct_ok && f.phase == Phase::Tls => add(
-                Cause::TlsFailed,
-                format!("{address}:443"),
-                c,
-                tls_evidence(c, &via, f),
-            ),
+            (Route::Direct { address, .. }, Some(f)) if direct_ok && f.phase == Phase::Tls => {
+                if !tls_failed.contains(&address.to_string()) {
+                    tls_failed.push(address.to_string());
+                }
+                add(Cause::TlsFailed, String::new(), c, tls_evidence(c, &via, f));
+            }
             (Route::Proxy { proxy }, failure) => {
                 if let Some(cause) = proxy_cause(c, failure.as_ref()) {
                     add(cause, proxy.clone(), c, proxy_evidence(c));
@@ -231,14 +240,19 @@ pub fn evaluate(
                 m.seen.push(s);
             }
         }
+        for p in g.proxies {
+            if !m.proxies.contains(&p) {
+                m.proxies.push(p);
+            }
+        }
     }
     merged
         .into_iter()
         .map(|((cause, subject), g)| {
-            let subject = if cause == Cause::Unreachable {
-                unreachable.join(", ")
-            } else {
-                subject
+            let subject = match cause {
+                Cause::Unreachable => unreachable.join(", "),
+                Cause::TlsFailed => tls_failed.join(", "),
+                _ => subject,
             };
             render(cause, &subject, g)
         })
@@ -318,9 +332,9 @@ fn render(cause: Cause, subject: &str, g: Group) -> Finding {
             FindingId::ConnectTlsFailed,
             Severity::Error,
             if storage_only { Section::Storage } else { Section::ConnectionMethod },
-            format!("{subject} accepts TCP but TLS fails: it {seen}"),
+            format!("TCP to {subject} port 443 works but TLS fails: the server {seen}"),
             format!(
-                "The connection to {subject} opens, but the TLS handshake for {names} does not \
+                "The connection to {subject} on port 443 opens, but the TLS handshake for {names} does not \
                  complete, so no browser or SDK can talk to the service there. What answers on \
                  this address is not (or not only) the service's HTTPS endpoint: a firewall or \
                  security appliance that cuts HTTPS, a device that owns this address on your \
@@ -328,8 +342,9 @@ fn render(cause: Cause, subject: &str, g: Group) -> Finding {
             ),
             vec![
                 format!(
-                    "Find out what answers at {subject}: ask the network team whether a firewall, \
-                     VPN gateway or security appliance on the path terminates or drops TLS to it."
+                    "Find out what answers on {subject} port 443: ask the network team whether a \
+                     firewall, VPN gateway or security appliance on the path terminates or drops \
+                     TLS to it."
                 ),
                 format!(
                     "Compare {subject} with the private endpoint's IP address in the Azure portal \
@@ -366,21 +381,33 @@ fn render(cause: Cause, subject: &str, g: Group) -> Finding {
              network access is disabled. This is the account's own refusal, not the workspace's \
              private-link 403."
                 .into(),
-            vec![
-                format!(
+            [
+                g.proxies.first().map(|p| {
+                    format!(
+                        "These requests went through the proxy {p}, which reached the account's \
+                         public endpoint. If the account has a private endpoint, send {globs} \
+                         DIRECT (PAC file / proxy bypass list) so they take it."
+                    )
+                }),
+                Some(format!(
                     "In the Azure portal open the storage account ({}) › Networking.",
                     storage_accounts(&g.names).join(", ")
+                )),
+                Some(
+                    "If public network access is \"Enabled from selected virtual networks and IP \
+                     addresses\": add the public IP address range your network uses to the \
+                     firewall list (ask the network team which range your traffic leaves from)."
+                        .into(),
                 ),
-                "If public network access is \"Enabled from selected virtual networks and IP \
-                 addresses\": add the public IP address range your network uses to the firewall \
-                 list (ask the network team which range your traffic leaves from)."
-                    .into(),
-                format!(
+                Some(format!(
                     "If public network access is \"Disabled\": reach the account through a private \
                      endpoint (target sub-resource blob, and file for notebooks) in your virtual \
                      network, with DNS for {names} resolving to it, and connect through the VPN."
-                ),
-            ],
+                )),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
         ),
         Cause::PublicForbidden => (
             FindingId::ConnectPublicEndpointForbidden,

@@ -91,10 +91,16 @@ pub fn evaluate(pac: &PacReport, targets: &[Target]) -> Vec<Finding> {
                 sent.len(),
                 if sent.len() == 1 { "" } else { "s" }
             ),
-            detail: "A proxy resolves the names itself, usually to the PUBLIC address, and the \
-                     workspace answers 403; compute instances (*.instances.azureml.ms) are often \
-                     blocked by proxies too. The article recommends sending these names DIRECT."
-                .into(),
+            detail: if section == Section::Storage {
+                "A proxy resolves the storage account's names itself and reaches the account's \
+                 PUBLIC endpoint, where its network rules apply, instead of its private endpoint."
+                    .into()
+            } else {
+                "A proxy resolves the names itself, usually to the PUBLIC address, and the \
+                 workspace answers 403; compute instances (*.instances.azureml.ms) are often \
+                 blocked by proxies too. The article recommends sending these names DIRECT."
+                    .into()
+            },
             evidence: sent
                 .iter()
                 .map(|v| format!("{} → \"{}\"", v.url, v.result.clone().unwrap_or_default()))

@@ -35,6 +35,9 @@ pub enum EndpointBehavior {
         /// Which service's body.
         service: &'static str,
     },
+    /// Accepts TCP, reads the TLS ClientHello and resets the connection (TCP RST), as a
+    /// firewall that cuts HTTPS does.
+    ResetAfterHello,
 }
 
 impl EndpointBehavior {
@@ -51,6 +54,15 @@ impl EndpointBehavior {
                 };
                 Some((StatusCode::FORBIDDEN, ctype, body))
             }
+            Self::ResetAfterHello => None,
+        }
+    }
+
+    /// The `x-ms-error-code` Azure sends with the answer (storage's own refusal).
+    fn error_code(&self) -> Option<&'static str> {
+        match self {
+            Self::PrivateLinkDenied { service: "storage" } => Some("AuthorizationFailure"),
+            _ => None,
         }
     }
 }
@@ -124,7 +136,7 @@ pub async fn spawn(
     behavior: EndpointBehavior,
     latency: Duration,
 ) -> std::io::Result<HttpsServer> {
-    if behavior.answer().is_none() {
+    if behavior != EndpointBehavior::ResetAfterHello && behavior.answer().is_none() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             format!("lab HTTPS endpoint: no denial body known for {behavior:?}"),
@@ -148,6 +160,10 @@ pub async fn spawn(
             };
             let acceptor = acceptor.clone();
             let ctx = ctx.clone();
+            if ctx.behavior == EndpointBehavior::ResetAfterHello {
+                conns.spawn(reset_after_hello(tcp));
+                continue;
+            }
             conns.spawn(async move {
                 let Ok(tls) = acceptor.accept(tcp).await else {
                     return;
@@ -166,6 +182,15 @@ pub async fn spawn(
         counters,
         task,
     })
+}
+
+/// Reads what the client sent first, then closes with SO_LINGER 0: the peer sees a TCP RST.
+async fn reset_after_hello(mut tcp: tokio::net::TcpStream) {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 2048];
+    let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf)).await;
+    let _ = tcp.set_zero_linger();
+    drop(tcp);
 }
 
 async fn handle(ctx: &Ctx, req: Request<Incoming>) -> Response<Full<Bytes>> {
@@ -206,6 +231,12 @@ async fn handle(ctx: &Ctx, req: Request<Incoming>) -> Response<Full<Bytes>> {
         hyper::header::SERVER,
         hyper::header::HeaderValue::from_static(SERVER),
     );
+    if let Some(code) = ctx.behavior.error_code() {
+        h.insert(
+            "x-ms-error-code",
+            hyper::header::HeaderValue::from_static(code),
+        );
+    }
     r
 }
 
@@ -269,8 +300,30 @@ mod tests {
             let o = get(&denied, &stores).await;
             assert_eq!(o.status, 403);
             assert_eq!(o.private_link_denied.map(|d| d.as_str()), Some(service));
+            assert_eq!(o.storage_firewall_denied(), service == "storage");
+            assert_eq!(
+                o.error_code.as_deref(),
+                (service == "storage").then_some("AuthorizationFailure")
+            );
             assert_eq!(denied.requests(), 1);
         }
+    }
+
+    #[tokio::test]
+    async fn reset_after_hello_resets_the_tls_handshake() {
+        use crate::model::{FailKind, Phase};
+        let ca = LabCa::new("pe-doctor lab public CA").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let stores = stores(&dir, &ca);
+        let server = start(&ca, EndpointBehavior::ResetAfterHello, Duration::ZERO).await;
+        let tcp = tokio::net::TcpStream::connect(server.local_addr())
+            .await
+            .unwrap();
+        let e = handshake(tcp, HOST, &stores, Duration::from_secs(3))
+            .await
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!((e.phase, e.kind), (Phase::Tls, FailKind::Reset), "{e}");
     }
 
     #[tokio::test]

@@ -117,6 +117,16 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         expected_ids: &["host.azure-vm"],
     },
     ScenarioInfo {
+        name: "tls-reset",
+        summary: "something on the private endpoint's address accepts TCP and resets TLS",
+        expected_ids: &["connect.tls-failed"],
+    },
+    ScenarioInfo {
+        name: "storage-firewall",
+        summary: "the PAC sends the storage account to the proxy; the account's firewall refuses that public path",
+        expected_ids: &["pac.not-direct", "storage.firewall-denied"],
+    },
+    ScenarioInfo {
         name: "private-ip-unreachable",
         summary: "DNS is right but nothing answers on the private endpoint's IP (VPN down)",
         expected_ids: &["connect.unreachable"],
@@ -185,6 +195,16 @@ pub const DOH_HOST: &str = "doh.public.lab.test";
 
 const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
+/// The storage account's public front end (storage-firewall scenario).
+const STORAGE_PUBLIC_IP: [u8; 4] = [20, 60, 1, 10];
+
+fn is_storage(t: &crate::targets::Target) -> bool {
+    matches!(
+        t.kind,
+        crate::targets::TargetKind::StorageBlob | crate::targets::TargetKind::StorageFile
+    )
+}
+
 async fn server(view: &View, latency: Duration) -> Result<LabDnsServer, LabError> {
     let mut opts = ServerOptions::answer(view.clone());
     opts.latency = latency;
@@ -232,6 +252,8 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
         | "proxy-auth-required"
         | "proxy-resolves-public"
         | "tls-inspection"
+        | "tls-reset"
+        | "storage-firewall"
         | "private-ip-unreachable" => {
             let corp = server(&private, lat).await?;
             system = corp.addr();
@@ -365,7 +387,7 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
     .await?;
     let public_ep = super::https_server::spawn(
         tokio::net::TcpListener::bind((LOCALHOST, 0)).await?,
-        tls,
+        tls.clone(),
         super::https_server::EndpointBehavior::PrivateLinkDenied { service: "aml" },
         lat,
     )
@@ -374,6 +396,39 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
         let l = std::net::TcpListener::bind((LOCALHOST, 0))?;
         l.local_addr()?.port()
     };
+    let mut endpoints = Vec::new();
+    let private_port = match info.name {
+        "private-ip-unreachable" | "vpn-down" => closed,
+        "tls-reset" => {
+            let reset = super::https_server::spawn(
+                tokio::net::TcpListener::bind((LOCALHOST, 0)).await?,
+                tls.clone(),
+                super::https_server::EndpointBehavior::ResetAfterHello,
+                lat,
+            )
+            .await?;
+            let port = reset.local_addr().port();
+            endpoints.push(reset);
+            port
+        }
+        _ => private_ep.local_addr().port(),
+    };
+    if info.name == "storage-firewall" {
+        // The storage account's public endpoint, whose firewall admits selected networks only.
+        let storage = super::https_server::spawn(
+            tokio::net::TcpListener::bind((LOCALHOST, 0)).await?,
+            tls.clone(),
+            super::https_server::EndpointBehavior::PrivateLinkDenied { service: "storage" },
+            lat,
+        )
+        .await?;
+        connect_to.push(format!(
+            "{}:443=127.0.0.1:{}",
+            Ipv4Addr::from(STORAGE_PUBLIC_IP),
+            storage.local_addr().port()
+        ));
+        endpoints.push(storage);
+    }
     if info.name == "vpn-down" {
         // The laptop on home Wi-Fi with the VPN adapter gone: the route to 10.x is the default
         // route through wlan0.
@@ -401,11 +456,6 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
             default,
         )]);
     }
-    let private_port = if matches!(info.name, "private-ip-unreachable" | "vpn-down") {
-        closed
-    } else {
-        private_ep.local_addr().port()
-    };
     for ip in [world::PE_IP, world::PE_NOTEBOOKS_IP] {
         connect_to.push(format!(
             "{}:443=127.0.0.1:{private_port}",
@@ -521,13 +571,22 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
             | "proxy-auth-required"
             | "proxy-resolves-public"
             | "tls-inspection"
+            | "storage-firewall"
     );
     if proxy_scenario {
         use super::proxy_server::{Acl, Inspection, ProxyAuth, ProxyOptions};
-        let proxy_dns = if info.name == "proxy-resolves-public" {
-            server(&public, lat).await?
-        } else {
-            server(&private, lat).await?
+        let proxy_dns = match info.name {
+            "proxy-resolves-public" => server(&public, lat).await?,
+            "storage-firewall" => {
+                // The proxy's DNS sees the storage account's public address.
+                let mut v = private.clone();
+                for t in targets.iter().filter(|t| is_storage(t)) {
+                    v.remove(&t.fqdn)
+                        .addr(&t.fqdn, IpAddr::from(STORAGE_PUBLIC_IP));
+                }
+                server(&v, lat).await?
+            }
+            _ => server(&private, lat).await?,
         };
         let rules = connect_to.iter().filter_map(|r| r.parse().ok()).collect();
         let dialer = Arc::new(crate::net::dialer::Dialer::new(rules, true));
@@ -568,6 +627,16 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
                 &pac_path,
                 format!(
                     "function FindProxyForURL(url, host) {{\n  if (isPlainHostName(host) || dnsDomainIs(host, \".corp.lab.test\"))\n    return \"DIRECT\";\n  return \"PROXY {PROXY_HOST}:3128; DIRECT\";\n}}\n"
+                ),
+            )?;
+            pac = Some(pac_path.display().to_string());
+        } else if info.name == "storage-firewall" {
+            // Storage traffic goes through the proxy (for inspection); the rest goes DIRECT.
+            let pac_path = dir.path().join("proxy.pac");
+            std::fs::write(
+                &pac_path,
+                format!(
+                    "function FindProxyForURL(url, host) {{\n  if (shExpMatch(host, \"*.core.windows.net\"))\n    return \"PROXY {PROXY_HOST}:3128\";\n  return \"DIRECT\";\n}}\n"
                 ),
             )?;
             pac = Some(pac_path.display().to_string());
@@ -623,7 +692,10 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
         dir,
         system_view,
         doh: doh_servers,
-        endpoints: vec![private_ep, public_ep],
+        endpoints: [private_ep, public_ep]
+            .into_iter()
+            .chain(endpoints)
+            .collect(),
         proxy,
     })
 }

@@ -267,13 +267,13 @@ pub fn printable(bytes: &[u8]) -> String {
 
 /// What a failed handshake saw, as a probe error: silence (timeout), a close, a reset,
 /// bytes that are not TLS, or a TLS-level failure (alert, bad record).
-fn failure(sni: &str, err: Option<&std::io::Error>, first: &[u8], waited: Duration) -> ProbeError {
+fn failure(err: Option<&std::io::Error>, first: &[u8], waited: Duration) -> ProbeError {
     if !first.is_empty() && !looks_like_tls(first) {
         return ProbeError::new(
             Phase::Tls,
             FailKind::Protocol,
             format!(
-                "the server answered the TLS ClientHello for {sni} with bytes that are not TLS: \"{}\"",
+                "the server answered the TLS ClientHello with bytes that are not TLS: \"{}\"",
                 printable(first)
             ),
         );
@@ -283,7 +283,7 @@ fn failure(sni: &str, err: Option<&std::io::Error>, first: &[u8], waited: Durati
             Phase::Tls,
             FailKind::Timeout,
             format!(
-                "the server accepted TCP but sent no TLS answer for {sni} within {} ms",
+                "the server accepted TCP but sent no TLS answer within {} ms",
                 waited.as_millis()
             ),
         );
@@ -305,7 +305,7 @@ fn failure(sni: &str, err: Option<&std::io::Error>, first: &[u8], waited: Durati
         K::InvalidData => (FailKind::Tls, format!("TLS error: {err}")),
         _ => (FailKind::Other, err.to_string()),
     };
-    ProbeError::new(Phase::Tls, kind, format!("{what} ({sni})"))
+    ProbeError::new(Phase::Tls, kind, what)
 }
 
 /// Handshakes over `stream` with SNI `sni`, offering HTTP/1.1. A failure says what the peer
@@ -345,8 +345,8 @@ where
     .await;
     let first_bytes = || first.lock().map(|f| f.clone()).unwrap_or_default();
     let tls = match result {
-        Err(_) => return Err(failure(sni, None, &first_bytes(), timeout)),
-        Ok(Err(e)) => return Err(failure(sni, Some(&e), &first_bytes(), timeout)),
+        Err(_) => return Err(failure(None, &first_bytes(), timeout)),
+        Ok(Err(e)) => return Err(failure(Some(&e), &first_bytes(), timeout)),
         Ok(Ok(tls)) => tls,
     };
     let seen = seen
