@@ -105,7 +105,7 @@ pub fn evaluate(
     let mut groups: BTreeMap<(Cause, String), Group> = BTreeMap::new();
     let mut add = |cause: Cause, subject: String, c: &Connection, ev: String| {
         let g = groups.entry((cause, subject)).or_default();
-        if !g.names.iter().any(|n| *n == c.fqdn) {
+        if !g.names.contains(&c.fqdn) {
             g.names.push(c.fqdn.clone());
         }
         g.evidence.push(ev);

@@ -644,6 +644,58 @@ mod tests {
     }
 
     #[test]
+    fn ai_services_accounts_get_their_three_names() {
+        let spec = WorkspaceSpec {
+            ai_services: vec!["Contoso-AI".into()],
+            ..WorkspaceSpec::new(G, "eastus", Cloud::Public).unwrap()
+        }
+        .validated()
+        .unwrap();
+        let ai: Vec<(String, TargetKind, Option<String>, Option<&str>)> = derive(&spec)
+            .into_iter()
+            .filter(|t| t.kind == TargetKind::AiServices)
+            .map(|t| (t.fqdn, t.kind, t.private_name, t.privatelink_zone))
+            .collect();
+        assert_eq!(
+            ai,
+            vec![
+                (
+                    "contoso-ai.cognitiveservices.azure.com".into(),
+                    TargetKind::AiServices,
+                    Some("contoso-ai.privatelink.cognitiveservices.azure.com".into()),
+                    Some("privatelink.cognitiveservices.azure.com")
+                ),
+                (
+                    "contoso-ai.openai.azure.com".into(),
+                    TargetKind::AiServices,
+                    Some("contoso-ai.privatelink.openai.azure.com".into()),
+                    Some("privatelink.openai.azure.com")
+                ),
+                (
+                    "contoso-ai.services.ai.azure.com".into(),
+                    TargetKind::AiServices,
+                    Some("contoso-ai.privatelink.services.ai.azure.com".into()),
+                    Some("privatelink.services.ai.azure.com")
+                ),
+            ]
+        );
+        for (name, ..) in &ai {
+            assert_eq!(infer(name).0, TargetKind::AiServices, "{name}");
+        }
+        for bad in ["contoso-ai.openai.azure.com", "-x", "x", "a_b", ""] {
+            assert!(validate_ai_services_name(bad).is_err(), "{bad}");
+        }
+        let usgov = WorkspaceSpec {
+            ai_services: vec!["contoso-ai".into()],
+            ..WorkspaceSpec::new(G, "usgovvirginia", Cloud::UsGov).unwrap()
+        }
+        .validated()
+        .unwrap_err()
+        .to_string();
+        assert!(usgov.starts_with("--ai-services"), "{usgov}");
+    }
+
+    #[test]
     fn notebooks_label_truncated_to_63() {
         // Short name: untouched (the documented example).
         assert_eq!(

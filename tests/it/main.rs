@@ -6,6 +6,7 @@ mod broken_peers;
 mod cli;
 #[cfg(unix)]
 mod files;
+mod foundry_names;
 mod getaddrinfo;
 mod hung_tools;
 mod interop;
