@@ -74,7 +74,7 @@ fn proxy_evidence(c: &Connection) -> String {
             parts.join("; ")
         }
         None => format!(
-            "CONNECT {}:443: {} failed: {}",
+            "CONNECT {}:443 → {} failed: {}",
             c.fqdn,
             c.failure.as_ref().map_or("?", |f| f.phase.as_str()),
             c.failure.as_ref().map_or("unknown", |f| f.message.as_str())

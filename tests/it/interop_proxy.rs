@@ -1100,10 +1100,14 @@ async fn diagnose_through_a_closed_proxy_port_reports_proxy_unreachable() {
     assert_eq!(subject, format!("127.0.0.1:{port}"));
     assert_eq!(connect_names(&evidence), sorted(lab_names()));
     for e in &evidence {
-        assert!(e.contains(":443 failed: "), "{e}");
+        assert!(e.contains(":443 → TCP connect failed: "), "{e}");
     }
     assert_all_through(&d, port);
     for n in lab_names() {
-        assert!(d.connection(&n).get("proxy").is_none());
+        let c = d.connection(&n);
+        assert!(c.get("proxy").is_none());
+        // TCP to the proxy failed: not an unanswered CONNECT.
+        assert_eq!(c["failure"]["phase"], "connect", "{c:#}");
+        assert_eq!(c["failure"]["kind"], "refused", "{c:#}");
     }
 }
