@@ -5,6 +5,7 @@
 
 use super::{Affected, Finding, FindingId, Section, Severity, scope};
 use crate::classify::is_private;
+use crate::host::proxy_settings::CREDENTIALS_PLACEHOLDER;
 use crate::model::{FailKind, Phase, ProbeError};
 use crate::model::{ResolverInfo, ResolverRole};
 use crate::probe::connect::{Connection, Route};
@@ -446,8 +447,8 @@ fn render(cause: Cause, subject: &str, g: Group) -> Finding {
                 .into(),
             vec![
                 format!(
-                    "Re-run with --proxy http://USER:PASSWORD@{subject} to check with credentials \
-                     (they are never written to the report)."
+                    "Re-run with --proxy http://{CREDENTIALS_PLACEHOLDER}@{subject} to check with \
+                     credentials (they are never written to the report)."
                 ),
                 format!("Or ask IT to exempt {globs} from proxy authentication, or send them DIRECT."),
             ],

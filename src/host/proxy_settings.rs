@@ -477,9 +477,12 @@ pub fn redact_url(s: &str) -> String {
     out
 }
 
+/// The credentials placeholder fix texts show (`http://USER:PASSWORD@proxy:8080`): not a secret.
+pub const CREDENTIALS_PLACEHOLDER: &str = "USER:PASSWORD";
+
 /// Redacts one whitespace/list-free token.
 fn redact_token(token: &str) -> String {
-    if !token.contains('@') {
+    if !token.contains('@') || token.contains(&format!("://{CREDENTIALS_PLACEHOLDER}@")) {
         return token.to_string();
     }
     // `scheme://userinfo@host...`: the authority runs to the first `/`, `?` or `#`.

@@ -237,6 +237,15 @@ mod tests {
             redact_url("http://alice:s3cret@proxy:3128"),
             "http://***@proxy:3128"
         );
+        // The placeholder in fix texts is not a credential and stays readable.
+        assert_eq!(
+            redact_url("--proxy http://USER:PASSWORD@proxy:3128 to check"),
+            "--proxy http://USER:PASSWORD@proxy:3128 to check"
+        );
+        assert_eq!(
+            redact_url("http://USER:PASSWORD2@proxy:3128"),
+            "http://***@proxy:3128"
+        );
         let e = ProxyEndpoint::parse("socks5://u:p@h:1080").unwrap_err();
         assert!(!e.message.contains("u:p"), "{}", e.message);
     }

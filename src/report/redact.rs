@@ -171,7 +171,21 @@ impl Redactor {
         s = replace_checked(&s, &WINDOWS_HOME, |m, caps_start, text| {
             home_path_start(text, caps_start) && !is_shared(m)
         });
-        s = URL_CREDENTIALS.replace_all(&s, "${1}***@").into_owned();
+        s = URL_CREDENTIALS
+            .replace_all(&s, |c: &regex::Captures<'_>| {
+                // The placeholder fix texts show is not a credential.
+                let placeholder = format!(
+                    "{}{}@",
+                    &c[1],
+                    crate::host::proxy_settings::CREDENTIALS_PLACEHOLDER
+                );
+                if c[0] == placeholder {
+                    placeholder
+                } else {
+                    format!("{}***@", &c[1])
+                }
+            })
+            .into_owned();
         s = SECRET_PARAMS.replace_all(&s, "${1}***").into_owned();
         s = mask_macs(&s);
         for u in &self.users {
@@ -682,6 +696,14 @@ mod tests {
             "proxy http://***@proxy.corp:8080/ failed"
         );
         assert_eq!(red("https://token@host/x"), "https://***@host/x");
+        assert_eq!(
+            red("--proxy http://USER:PASSWORD@proxy:8080 to check"),
+            "--proxy http://USER:PASSWORD@proxy:8080 to check"
+        );
+        assert_eq!(
+            red("http://user:PASSWORD@proxy:8080"),
+            "http://***@proxy:8080"
+        );
         assert_eq!(
             red("mailto-like a@b and http://host/p@x"),
             "mailto-like a@b and http://host/p@x"

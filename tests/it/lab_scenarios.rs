@@ -236,6 +236,14 @@ async fn proxy_denies_instances_only() {
     });
     assert!(api_ok, "the API zone is allowed");
     assert!(r.connections.iter().all(|c| c.reason.source == "system"));
+    // The fix lists exactly the names that failed, both compute-instance spellings included.
+    assert!(
+        f.remediation.iter().any(|s| s.contains(
+            "allow CONNECT to *.eastus2.instances.azureml.ms, *.eastus2.instances.ml.azure.ms on port 443"
+        )),
+        "{:?}",
+        f.remediation
+    );
 }
 
 #[tokio::test]
@@ -245,6 +253,24 @@ async fn proxy_auth_records_every_scheme() {
     assert!(f.evidence[0].contains("407"), "{}", f.evidence[0]);
     assert!(f.evidence[0].contains("Proxy-Authenticate: Negotiate"));
     assert!(f.evidence[0].contains("Proxy-Authenticate: Basic realm=\"Contoso proxy\""));
+    // The credentials placeholder survives the report's redaction.
+    let out = tokio::task::spawn_blocking(|| {
+        super::support::run(&["lab", "proxy-auth-required", "--format", "json"])
+    })
+    .await
+    .unwrap();
+    let report = super::support::json(&out);
+    let fix = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "proxy.auth-required")
+        .map(|f| f["remediation"].to_string())
+        .unwrap();
+    assert!(
+        fix.contains("--proxy http://USER:PASSWORD@proxy.corp.lab.test:3128"),
+        "{fix}"
+    );
 }
 
 #[tokio::test]
