@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 enum Cause {
     Unreachable,
     TlsFailed,
+    TunnelTlsFailed,
     Intercepted,
     StorageFirewall,
     PublicForbidden,
@@ -268,11 +269,13 @@ fn proxy_cause(c: &Connection, failure: Option<&ProbeError>) -> Option<Cause> {
             401 | 407 => Some(Cause::ProxyAuth),
             s if s >= 500 => Some(Cause::ProxyUpstream),
             s if !status_has_own_finding(s) => Some(Cause::ProxyBadResponse),
-            // 200: the tunnel opened; bytes that are not TLS came from the proxy itself.
+            // 200: the tunnel opened; bytes that are not TLS came from the proxy itself, any
+            // other TLS failure happened in the tunnel.
             _ => match failure {
                 Some(f) if f.phase == Phase::Tls && f.kind == FailKind::Protocol => {
                     Some(Cause::ProxyBadResponse)
                 }
+                Some(f) if f.phase == Phase::Tls => Some(Cause::TunnelTlsFailed),
                 _ => None,
             },
         };
@@ -353,6 +356,24 @@ fn render(cause: Cause, subject: &str, g: Group) -> Finding {
                      is pinned or resolved to the wrong place."
                 ),
                 format!("Have TLS to {globs} on port 443 allowed through unchanged."),
+            ],
+        ),
+        Cause::TunnelTlsFailed => (
+            FindingId::ConnectTlsFailed,
+            Severity::Error,
+            proxy_section,
+            format!("Through the proxy {subject} the tunnel opens but TLS fails: the server {seen}"),
+            format!(
+                "The proxy answered 200 to CONNECT, but the TLS handshake for {names} through the \
+                 tunnel does not complete: the proxy, or a firewall between it and the service, \
+                 cuts the connection after accepting it."
+            ),
+            vec![
+                format!(
+                    "Send the evidence to the proxy administrators: CONNECT to {globs} is accepted \
+                     but the tunnel is cut before TLS completes."
+                ),
+                format!("Or send {globs} DIRECT in the PAC file / proxy bypass list."),
             ],
         ),
         Cause::Intercepted => (

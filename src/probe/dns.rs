@@ -98,7 +98,17 @@ async fn query_udp(
     rtype: RecordType,
     timeout: Duration,
 ) -> Result<Message, ProbeError> {
-    let io = |e: std::io::Error| ProbeError::from_io(Phase::Dns, &e);
+    let io = |e: std::io::Error| match e.kind() {
+        // ICMP port unreachable: ECONNREFUSED on Linux and macOS, WSAECONNRESET on Windows.
+        std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::ConnectionReset => {
+            ProbeError::new(
+                Phase::Dns,
+                FailKind::Refused,
+                format!("nothing listens on {server} (ICMP port unreachable): {e}"),
+            )
+        }
+        _ => ProbeError::from_io(Phase::Dns, &e),
+    };
     let mut query = Message::query();
     query.metadata.recursion_desired = true;
     query.add_query(Query::query(name, rtype));

@@ -68,6 +68,11 @@ def serve(c):
             c.recv(4096)
             c.sendall(b"<html><body>Blocked by policy</body></html>\n")
             time.sleep(2)
+        elif mode == "proxy-200-reset":
+            head(c)
+            c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            c.recv(4096)
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         elif mode == "proxy-silent":
             head(c)
             time.sleep(30)
@@ -344,6 +349,26 @@ async fn proxy_200_then_html_is_a_bad_response() {
     let f = only(&findings);
     assert_eq!(f.id, "proxy.bad-response");
     assert!(f.evidence[0].contains("200 Connection established"));
+}
+
+#[tokio::test]
+async fn a_tunnel_cut_after_200_is_tls_failed_through_the_proxy() {
+    let lab = lab();
+    let py = python("proxy-200-reset", "");
+    let c = through_proxy(&lab, py.port).await;
+    assert_eq!(c.proxy.as_ref().map(|p| p.status), Some(200));
+    let e = c.failure.clone().unwrap();
+    assert_eq!((e.phase, e.kind), (Phase::Tls, FailKind::Reset), "{e:?}");
+    let findings = rules::evaluate(&[], &system(), &[c]);
+    let f = only(&findings);
+    assert_eq!(f.id, "connect.tls-failed");
+    assert_eq!(f.subject, format!("127.0.0.1:{}", py.port));
+    assert!(f.title.contains("resets the connection"), "{}", f.title);
+    assert!(
+        f.evidence[0].contains("then the server reset"),
+        "{:?}",
+        f.evidence
+    );
 }
 
 #[tokio::test]
