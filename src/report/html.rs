@@ -258,6 +258,7 @@ fn banner_section(
                 writeln!(h, "<h2>What to do</h2>")?;
                 steps(&f.remediation, h)?;
             }
+            snippet(f, h)?;
             let others = report.findings.len().saturating_sub(1);
             let more = if others == 0 {
                 String::new()
@@ -282,6 +283,14 @@ fn banner_section(
     }
     writeln!(h, "<p class=\"tally\">{}</p>", esc(&tally_line(report)))?;
     writeln!(h, "</section>")
+}
+
+/// The finding's code, verbatim in `<pre>`.
+fn snippet(f: &Finding, h: &mut String) -> std::fmt::Result {
+    match &f.snippet {
+        Some(code) => writeln!(h, "<pre class=\"snippet\"><code>{}</code></pre>", esc(code)),
+        None => Ok(()),
+    }
 }
 
 fn steps(items: &[String], h: &mut String) -> std::fmt::Result {
@@ -453,9 +462,7 @@ fn finding(n: usize, f: &Finding, h: &mut String) -> std::fmt::Result {
         writeln!(h, "<h4>Fix</h4>")?;
         steps(&f.remediation, h)?;
     }
-    if let Some(code) = &f.snippet {
-        writeln!(h, "<pre class=\"snippet\"><code>{}</code></pre>", esc(code))?;
-    }
+    snippet(f, h)?;
     writeln!(
         h,
         "<p class=\"src\">Troubleshooting article section: “{}” · finding <code>{}</code> · about {}</p>",

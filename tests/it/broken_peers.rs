@@ -272,6 +272,22 @@ async fn an_endpoint_that_breaks_tls_is_connect_tls_failed_with_what_it_did() {
         );
         assert_eq!(finding.affected[0].fqdn, WS);
     }
+    // A name whose DNS is already reported wrong (typed affected names) has that cause.
+    let py = python("reset", "");
+    let c = direct(&lab, WS, PE_IP, py.port).await;
+    let dns = Finding {
+        id: pe_doctor::findings::FindingId::DnsWrongPrivateIp,
+        severity: pe_doctor::findings::Severity::Error,
+        section: pe_doctor::findings::Section::DnsCustom,
+        subject: "corp-dns".into(),
+        title: String::new(),
+        detail: String::new(),
+        evidence: Vec::new(),
+        remediation: Vec::new(),
+        affected: pe_doctor::findings::Affected::names([WS]),
+        snippet: None,
+    };
+    assert!(rules::evaluate(&[dns], &system(), &[c]).is_empty());
 }
 
 #[tokio::test]
