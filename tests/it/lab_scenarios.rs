@@ -496,3 +496,60 @@ fn assert_snippet_sends_only_these_direct(snippet: &str, affected: &[&str]) {
         );
     }
 }
+
+#[tokio::test]
+async fn tls_reset_is_one_finding_naming_both_endpoint_addresses() {
+    let r = lab("tls-reset").await;
+    assert_eq!(r.verdict, Verdict::Problems);
+    let f = finding(&r, "connect.tls-failed");
+    assert_eq!(f.subject, "10.0.0.4, 10.0.0.5");
+    assert!(f.title.contains("resets the connection"), "{}", f.title);
+    assert!(
+        f.evidence
+            .iter()
+            .all(|e| e.contains("TLS failed: the server reset the connection")),
+        "{:?}",
+        f.evidence
+    );
+    // Every name the machine connects to directly is affected, each once.
+    let mut names: Vec<&str> = f.affected.iter().map(|a| a.fqdn.as_str()).collect();
+    names.dedup();
+    assert_eq!(names.len(), r.targets.len());
+}
+
+#[tokio::test]
+async fn storage_firewall_is_the_storage_section_and_the_pac_fix_names_the_exact_hosts() {
+    let r = lab("storage-firewall").await;
+    let f = finding(&r, "storage.firewall-denied");
+    assert_eq!(f.section, pe_doctor::findings::Section::Storage);
+    assert_eq!(
+        f.subject,
+        "contosomlstore.blob.core.windows.net, contosomlstore.file.core.windows.net"
+    );
+    assert!(
+        f.evidence
+            .iter()
+            .all(|e| e.contains("through proxy proxy.corp.lab.test:3128")
+                && e.contains("x-ms-error-code: AuthorizationFailure")),
+        "{:?}",
+        f.evidence
+    );
+    // Through a proxy: first send the account DIRECT, then the account's network settings.
+    assert!(f.remediation[0].contains(
+        "send contosomlstore.blob.core.windows.net, contosomlstore.file.core.windows.net DIRECT"
+    ));
+    assert!(f.remediation[1].contains("(contosomlstore) › Networking"));
+    // The workspace's own names went DIRECT and answered 200: no private-link 403 blamed.
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| f.id != "connect.public-endpoint-forbidden")
+    );
+    let pac = finding(&r, "pac.not-direct");
+    assert_eq!(pac.section, pe_doctor::findings::Section::Storage);
+    let snippet = pac.snippet.as_deref().unwrap();
+    assert!(snippet.contains("host == \"contosomlstore.blob.core.windows.net\""));
+    assert!(!snippet.contains("dnsDomainIs(host, \".blob.core.windows.net\")"));
+    let affected: Vec<&str> = pac.affected.iter().map(|a| a.fqdn.as_str()).collect();
+    assert_snippet_sends_only_these_direct(snippet, &affected);
+}
