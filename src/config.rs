@@ -397,6 +397,8 @@ impl Config {
             Some(c) => c.parse::<Cloud>()?,
             None => Cloud::default(),
         };
+        let project_ids = pick_vec(a.project_ids, file.project_id);
+        let ai_services = pick_vec(a.ai_services, file.ai_services);
         let workspace = match (workspace_id, region) {
             (Some(id), Some(region)) => Some(
                 WorkspaceSpec {
@@ -407,8 +409,8 @@ impl Config {
                     instances: pick_vec(a.instances, file.instance),
                     storage_accounts: pick_vec(a.storage_accounts, file.storage_account),
                     inference_endpoints: pick_vec(a.inference_endpoints, file.inference_endpoint),
-                    project_ids: pick_vec(a.project_ids, file.project_id),
-                    ai_services: pick_vec(a.ai_services, file.ai_services),
+                    project_ids: project_ids.clone(),
+                    ai_services: ai_services.clone(),
                 }
                 .validated()?,
             ),
@@ -418,7 +420,27 @@ impl Config {
         };
         let mut targets = match &workspace {
             Some(spec) => targets::derive(spec),
-            None => Vec::new(),
+            None if !project_ids.is_empty() => {
+                return Err(flag_err(
+                    "--project-id",
+                    "needs the hub's --workspace-id and --region",
+                ));
+            }
+            None if !ai_services.is_empty() && cloud != Cloud::Public => {
+                return Err(flag_err(
+                    "--ai-services",
+                    "the AI services names are known for the public cloud only; give the \
+                     account's names with --fqdn",
+                ));
+            }
+            // AI services accounts need no workspace.
+            None => {
+                let names = ai_services
+                    .iter()
+                    .map(|n| targets::validate_ai_services_name(n))
+                    .collect::<Result<Vec<_>, _>>()?;
+                targets::ai_services_targets(&names)
+            }
         };
         for f in pick_vec(a.fqdns, file.fqdn) {
             targets.push(targets::parse_fqdn_arg(&f)?);

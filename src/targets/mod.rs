@@ -26,9 +26,10 @@ pub use names::{
     private_name_of, privatelink_zone_of, public_name_of, validate_fqdn, wildcard_matches,
 };
 pub use workspace::{
-    AI_SERVICES_ZONES, WorkspaceSpec, derive, notebooks_label, notebooks_label_within,
-    validate_ai_services_name, validate_endpoint_name, validate_instance_name, validate_region,
-    validate_storage_account, validate_workspace_id, validate_workspace_name,
+    AI_SERVICES_ZONES, WorkspaceSpec, ai_services_targets, derive, notebooks_label,
+    notebooks_label_within, validate_ai_services_name, validate_endpoint_name,
+    validate_instance_name, validate_region, validate_storage_account, validate_workspace_id,
+    validate_workspace_name,
 };
 
 use serde::Serialize;

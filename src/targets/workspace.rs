@@ -381,18 +381,26 @@ pub fn derive(spec: &WorkspaceSpec) -> Vec<Target> {
     }
 
     // Foundry / AI services accounts (public cloud; `validated` refuses the others).
-    for acct in &spec.ai_services {
-        let acct = acct.to_ascii_lowercase();
-        for zone in AI_SERVICES_ZONES {
-            out.push(make(
-                format!("{acct}.{zone}"),
-                TargetKind::AiServices,
-                Some(format!("{acct}.privatelink.{zone}")),
-            ));
-        }
-    }
+    out.extend(ai_services_targets(&spec.ai_services));
 
     super::dedup(&mut out);
+    out
+}
+
+/// The names of Foundry / AI services accounts (public cloud), without a workspace: each
+/// account's `cognitiveservices`, `openai` and `services.ai` names. Expects validated names
+/// ([`validate_ai_services_name`]).
+pub fn ai_services_targets(accounts: &[String]) -> Vec<Target> {
+    let mut out = Vec::new();
+    for acct in accounts {
+        let acct = acct.to_ascii_lowercase();
+        for zone in AI_SERVICES_ZONES {
+            let mut t = Target::new(&format!("{acct}.{zone}"), TargetKind::AiServices);
+            t.private_name = Some(format!("{acct}.privatelink.{zone}"));
+            t.cloud = Some(Cloud::Public);
+            out.push(t);
+        }
+    }
     out
 }
 

@@ -2,6 +2,8 @@
 //! binary reports them.
 
 use super::support::{json, run};
+use pe_doctor::cli::DiagnoseArgs;
+use pe_doctor::config::Config;
 use pe_doctor::lab::dns_server::{LabDnsServer, ServerOptions, View};
 
 const HUB: &str = "7c2e9d41-3b8a-4f0e-9c61-2d5e8b0a5a69";
@@ -120,4 +122,37 @@ fn a_bad_ai_services_name_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--ai-services"), "{err}");
+}
+
+#[test]
+fn ai_services_alone_need_no_workspace_and_a_project_needs_its_hub() {
+    let out = run(&[
+        "diagnose",
+        "--ai-services",
+        "Contoso-AI",
+        "--project-id",
+        PROJECT,
+        "--no-connect",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--project-id") && err.contains("--workspace-id"),
+        "{err}"
+    );
+
+    let args = DiagnoseArgs {
+        ai_services: vec!["Contoso-AI".into()],
+        ..DiagnoseArgs::default()
+    };
+    let c = Config::from_args(&args).unwrap();
+    let names: Vec<&str> = c.targets.iter().map(|t| t.fqdn.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "contoso-ai.cognitiveservices.azure.com",
+            "contoso-ai.openai.azure.com",
+            "contoso-ai.services.ai.azure.com"
+        ]
+    );
 }
