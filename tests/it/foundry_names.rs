@@ -122,6 +122,25 @@ fn a_bad_ai_services_name_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--ai-services"), "{err}");
+    // Only the public cloud's AI services names are known: elsewhere, say so.
+    for extra in [
+        &["--workspace-id", HUB, "--region", "usgovvirginia"][..],
+        &[][..],
+    ] {
+        let mut args = vec![
+            "diagnose",
+            "--cloud",
+            "usgov",
+            "--ai-services",
+            "contoso-ai",
+        ];
+        args.extend_from_slice(extra);
+        args.push("--no-connect");
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("public cloud only"), "{err}");
+    }
 }
 
 #[test]
