@@ -1111,3 +1111,35 @@ async fn diagnose_through_a_closed_proxy_port_reports_proxy_unreachable() {
         assert_eq!(c["failure"]["kind"], "refused", "{c:#}");
     }
 }
+
+/// Real squid opens the tunnel (200) and the endpoint behind it resets the TLS handshake, as a
+/// firewall between the proxy and the service does: connect.tls-failed through that proxy,
+/// not a healthy verdict and not a proxy refusal. squid passes the endpoint's reset on as an
+/// ordinary close, so the client sees the connection closed.
+#[tokio::test]
+async fn diagnose_through_squid_to_an_endpoint_that_resets_tls_reports_tls_failed() {
+    if !enabled("diagnose_through_squid_to_an_endpoint_that_resets_tls_reports_tls_failed") {
+        return;
+    }
+    let _ports = LOW_PORTS.lock().await;
+    let s = site(ProxyDns::Resolving, Some(EndpointBehavior::ResetAfterHello)).await;
+    let squid = squid(false, ALL_ZONES, &[]).await;
+    let d = s.diagnose(&proxy_url(squid.port, None), &[]).await;
+    let (subject, evidence) = d.only("connect.tls-failed");
+    assert_eq!(subject, format!("127.0.0.1:{}", squid.port));
+    assert_eq!(connect_names(&evidence), sorted(lab_names()));
+    for e in &evidence {
+        assert!(
+            e.contains("→ HTTP/1.1 200 Connection established")
+                && e.contains("then the server closed the connection without a TLS answer"),
+            "{e}"
+        );
+    }
+    assert_all_through(&d, squid.port);
+    for n in lab_names() {
+        let c = d.connection(&n);
+        assert_eq!(c["proxy"]["status"], 200, "{c:#}");
+        assert_eq!(c["failure"]["phase"], "tls", "{c:#}");
+        assert_eq!(c["failure"]["kind"], "closed", "{c:#}");
+    }
+}
