@@ -31,6 +31,13 @@ pub fn report(report: &Report) -> Report {
             *s = clean;
         }
     });
+    // Code to paste keeps its lines.
+    for (f, original) in copy.findings.iter_mut().zip(&report.findings) {
+        f.snippet = original
+            .snippet
+            .as_deref()
+            .map(|s| sanitize_lines(s).into_owned());
+    }
     copy
 }
 
@@ -119,6 +126,8 @@ mod tests {
             .diagnose()
             .await;
         assert!(report.connections.iter().any(|c| c.tls.is_some()));
+        // Code to paste is reached too, and keeps its own line breaks.
+        report.findings[0].snippet = Some("if (a ||\n    b)\n    return \"DIRECT\";".into());
         crate::report::redact::for_each_string(&mut report, &mut |s| s.push_str(HOSTILE));
         // The renderers' own colour codes are the only escapes allowed on a colour terminal.
         let sgr = regex::Regex::new(r"\x1b\[[0-9;]*m").unwrap();
@@ -148,6 +157,7 @@ mod tests {
             assert!(shown.contains("\\x1b]0;owned\\x07"), "{format:?} shows it");
             assert!(shown.contains("\\u{202e}gpj.exe"), "{format:?}");
             assert!(!out.contains("\x1b[8m"), "{format:?}: hostile SGR");
+            assert!(out.contains("    b)\n"), "{format:?}: the snippet's lines");
         }
         // JSON keeps the data exactly (its own escaping makes it safe to parse).
         let mut buf = Vec::new();
