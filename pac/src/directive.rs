@@ -148,7 +148,24 @@ fn host_port(s: &str, default_port: u16) -> Option<(String, u16)> {
         }
         Some(_) => return None,
     };
-    Some((host.to_ascii_lowercase(), port))
+    Some((canonical_host(host)?, port))
+}
+
+/// The host as Chromium's URL canonicaliser (the URL standard's host parser) leaves it:
+/// lower case, IPv4 in any numeric spelling as a dotted quad (`0x7f.1` → `127.0.0.1`), IPv6
+/// compressed (`::ffff:c0a8:1`); a name whose last label is a number but which is no valid
+/// IPv4 address (`foopy.111`) is invalid.
+fn canonical_host(host: &str) -> Option<String> {
+    let parsed = if host.contains(':') {
+        url::Host::parse(&format!("[{host}]"))
+    } else {
+        url::Host::parse(host)
+    };
+    match parsed.ok()? {
+        url::Host::Domain(d) => Some(d),
+        url::Host::Ipv4(a) => Some(a.to_string()),
+        url::Host::Ipv6(a) => Some(crate::ip::canonical(std::net::IpAddr::V6(a))),
+    }
 }
 
 #[cfg(test)]
@@ -192,6 +209,49 @@ mod tests {
             ]
         );
         assert_eq!(d[3].to_string(), "SOCKS5 [::1]:1081");
+    }
+
+    #[test]
+    fn hosts_are_canonicalised_like_chromium() {
+        let one = |s: &str| parse_pac_result(s).0.first().map(ToString::to_string);
+        assert_eq!(
+            one("PROXY 0x7f.1:3128").as_deref(),
+            Some("PROXY 127.0.0.1:3128")
+        );
+        assert_eq!(
+            one("PROXY 2130706433").as_deref(),
+            Some("PROXY 127.0.0.1:80")
+        );
+        assert_eq!(
+            one("PROXY 0177.0.0.1:1").as_deref(),
+            Some("PROXY 127.0.0.1:1")
+        );
+        assert_eq!(
+            one("HTTPS FOOPY.Example").as_deref(),
+            Some("HTTPS foopy.example:443")
+        );
+        assert_eq!(
+            one("SOCKS5 under_score:1").as_deref(),
+            Some("SOCKS5 under_score:1")
+        );
+        assert_eq!(
+            one("PROXY [::ffff:192.168.0.1]:3128").as_deref(),
+            Some("PROXY [::ffff:c0a8:1]:3128")
+        );
+        assert_eq!(
+            one("PROXY [0:0:0:0:0:0:0:1]").as_deref(),
+            Some("PROXY [::1]:80")
+        );
+        for bad in [
+            "PROXY foopy.111:3128",
+            "PROXY 1.2.3.256",
+            "PROXY 0x100000000",
+            "PROXY a.0x",
+        ] {
+            let (d, b) = parse_pac_result(bad);
+            assert!(d.is_empty(), "{bad} -> {d:?}");
+            assert_eq!(b, vec![bad.to_string()]);
+        }
     }
 
     #[test]

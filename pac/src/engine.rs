@@ -25,6 +25,9 @@ const BUDGET: u32 = 2_000;
 
 const URL_VAR: &str = "__pe_doctor_pac_url";
 const HOST_VAR: &str = "__pe_doctor_pac_host";
+/// The global object, so the entry point is called as its method: `this` is the global object
+/// even in a strict-mode script, as in Chromium (which calls it with the global as receiver).
+const GLOBAL_VAR: &str = "__pe_doctor_pac_global";
 
 struct Hooks(Arc<dyn PacHost>);
 
@@ -174,7 +177,8 @@ impl Engine {
             limits.set_recursion_limit(options.recursion_limit);
             limits.set_stack_size_limit(options.stack_size_limit);
         }
-        let state = helpers::install(&mut ctx, host).map_err(engine_err)?;
+        let microsoft = options.entry_point == crate::EntryPreference::PreferEx;
+        let state = helpers::install(&mut ctx, host, microsoft).map_err(engine_err)?;
         for var in [URL_VAR, HOST_VAR] {
             ctx.global_object()
                 .define_property_or_throw(
@@ -188,6 +192,18 @@ impl Engine {
                 )
                 .map_err(engine_err)?;
         }
+        let global = ctx.global_object();
+        global
+            .define_property_or_throw(
+                JsString::from(GLOBAL_VAR),
+                PropertyDescriptor::builder()
+                    .value(global.clone())
+                    .writable(false)
+                    .enumerable(false)
+                    .configurable(false),
+                &mut ctx,
+            )
+            .map_err(engine_err)?;
         let hoisted = if options.cache_regex_literals {
             hoist::hoist(source)
         } else {
@@ -227,7 +243,7 @@ impl Engine {
         }
         let has_ex = is_callable(&mut ctx, "FindProxyForURLEx")?;
         let call = |name: &str, ctx: &mut Context| {
-            let src = format!("{name}({URL_VAR}, {HOST_VAR})");
+            let src = format!("{GLOBAL_VAR}.{name}({URL_VAR}, {HOST_VAR})");
             Script::parse(Source::from_bytes(&src), None, ctx).map_err(engine_err)
         };
         let call_std = call("FindProxyForURL", &mut ctx)?;

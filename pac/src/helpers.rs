@@ -53,9 +53,18 @@ struct Fallbacks {
     dns_domain_is: JsObject,
     local_host_or_domain_is: JsObject,
     dns_domain_levels: JsObject,
+    sh_exp_match: JsObject,
+    weekday_range: JsObject,
+    date_range: JsObject,
+    time_range: JsObject,
+    /// `String.prototype.replace` as it was before the script ran.
+    string_replace: JsObject,
 }
 
 const FALLBACK_JS: &str = r"(function () {
+  var days = {SUN: 0, MON: 1, TUE: 2, WED: 3, THU: 4, FRI: 5, SAT: 6};
+  var months = {JAN: 0, FEB: 1, MAR: 2, APR: 3, MAY: 4, JUN: 5, JUL: 6, AUG: 7, SEP: 8, OCT: 9,
+                NOV: 10, DEC: 11};
   return {
     dnsDomainIs: function (host, domain) {
       return (host.length >= domain.length &&
@@ -66,8 +75,104 @@ const FALLBACK_JS: &str = r"(function () {
     },
     dnsDomainLevels: function (host) {
       return host.split('.').length - 1;
+    },
+    // For a pattern that is an object other than a String: the library calls its `replace`.
+    shExpMatch: function (subject, pattern) {
+      var re = pattern.replace(/\./g, '\\.').replace(/\*/g, '.*').replace(/\?/g, '.');
+      return new RegExp('^' + re + '$').test(subject);
+    },
+    // The date helpers for a script that replaced the global `Date`: the library's steps,
+    // in the library's order, on whatever `new Date()` now returns.
+    weekdayRange: function () {
+      var now = new Date(), argc = arguments.length, day;
+      if (argc < 1) return false;
+      if (arguments[argc - 1] == 'GMT') {
+        argc--;
+        day = now.getUTCDay();
+      } else {
+        day = now.getDay();
+      }
+      var from = dayIndex(arguments[0]);
+      var to = argc == 2 ? dayIndex(arguments[1]) : from;
+      if (from == -1 || to == -1) return false;
+      return from <= to ? (from <= day && day <= to) : (to >= day || day >= from);
+    },
+    dateRange: function () {
+      var now = new Date(), argc = arguments.length;
+      if (argc < 1) return false;
+      var gmt = arguments[argc - 1] == 'GMT';
+      if (gmt) argc--;
+      var v;
+      if (argc == 1) {
+        v = parseInt(arguments[0]);
+        if (isNaN(v)) return (gmt ? now.getUTCMonth() : now.getMonth()) == monthIndex(arguments[0]);
+        if (v < 32) return (gmt ? now.getUTCDate() : now.getDate()) == v;
+        return (gmt ? now.getUTCFullYear() : now.getFullYear()) == v;
+      }
+      var year = now.getFullYear();
+      var lo = new Date(year, 0, 1, 0, 0, 0), hi = new Date(year, 11, 31, 23, 59, 59);
+      var half = argc >> 1, sameMonth = false;
+      for (var i = 0; i < argc; i++) {
+        var d = i < half ? lo : hi;
+        v = parseInt(arguments[i]);
+        if (isNaN(v)) {
+          d.setMonth(monthIndex(arguments[i]));
+        } else if (v < 32) {
+          if (i < half) sameMonth = argc <= 2;
+          d.setDate(v);
+        } else {
+          d.setFullYear(v);
+        }
+      }
+      if (sameMonth) {
+        lo.setMonth(now.getMonth());
+        hi.setMonth(now.getMonth());
+      }
+      if (gmt) now = toGmtFields(now);
+      return lo <= hi ? (lo <= now && now <= hi) : (hi >= now || now >= lo);
+    },
+    timeRange: function () {
+      var argc = arguments.length, now = new Date(), gmt = false;
+      if (argc < 1) return false;
+      if (arguments[argc - 1] == 'GMT') {
+        gmt = true;
+        argc--;
+      }
+      var hour = gmt ? now.getUTCHours() : now.getHours();
+      var lo = new Date(), hi = new Date();
+      if (argc == 1) return hour == arguments[0];
+      if (argc == 2) return arguments[0] <= hour && hour <= arguments[1];
+      if (argc != 4 && argc != 6) throw 'timeRange: bad number of arguments';
+      if (argc == 6) {
+        lo.setSeconds(arguments[2]);
+        hi.setSeconds(arguments[5]);
+      }
+      var mid = argc >> 1;
+      lo.setHours(arguments[0]);
+      lo.setMinutes(arguments[1]);
+      hi.setHours(arguments[mid]);
+      hi.setMinutes(arguments[mid + 1]);
+      if (mid == 2) hi.setSeconds(59);
+      if (gmt) now = toGmtFields(now);
+      return lo <= hi ? (lo <= now && now <= hi) : (hi >= now || now >= lo);
     }
   };
+  function dayIndex(name) {
+    return name in days ? days[name] : -1;
+  }
+  function monthIndex(name) {
+    return name in months ? months[name] : -1;
+  }
+  // Moves the UTC fields into the local fields, one setter at a time, on the same object.
+  function toGmtFields(d) {
+    d.setFullYear(d.getUTCFullYear());
+    d.setMonth(d.getUTCMonth());
+    d.setDate(d.getUTCDate());
+    d.setHours(d.getUTCHours());
+    d.setMinutes(d.getUTCMinutes());
+    d.setSeconds(d.getUTCSeconds());
+    return d;
+  }
 })()";
 
 type Helper = fn(&JsValue, &[JsValue], &mut Context) -> JsResult<JsValue>;
@@ -91,11 +196,15 @@ const HELPERS: &[(&str, usize, Helper)] = &[
     ("dnsResolveEx", 1, dns_resolve_ex),
     ("myIpAddressEx", 0, my_ip_address_ex),
     ("sortIpAddressList", 1, sort_ip_address_list),
-    ("getClientVersion", 0, get_client_version),
 ];
 
-/// Installs the helpers as global functions and the state they need.
-pub(crate) fn install(ctx: &mut Context, host: Arc<dyn PacHost>) -> JsResult<Rc<State>> {
+/// Installs the helpers as global functions and the state they need. `microsoft` adds
+/// `getClientVersion`, which only WinHTTP defines (Chromium does not).
+pub(crate) fn install(
+    ctx: &mut Context,
+    host: Arc<dyn PacHost>,
+    microsoft: bool,
+) -> JsResult<Rc<State>> {
     let state = Rc::new(State {
         host,
         shexp: RefCell::new(FxHashMap::default()),
@@ -110,6 +219,13 @@ pub(crate) fn install(ctx: &mut Context, host: Arc<dyn PacHost>) -> JsResult<Rc<
             JsString::from(*name),
             *len,
             NativeFunction::from_fn_ptr(*f),
+        )?;
+    }
+    if microsoft {
+        ctx.register_global_builtin_callable(
+            js_string!("getClientVersion"),
+            0,
+            NativeFunction::from_fn_ptr(get_client_version),
         )?;
     }
     let obj = ctx.eval(Source::from_bytes(FALLBACK_JS))?;
@@ -129,6 +245,18 @@ pub(crate) fn install(ctx: &mut Context, host: Arc<dyn PacHost>) -> JsResult<Rc<
         dns_domain_is: get("dnsDomainIs", ctx)?,
         local_host_or_domain_is: get("localHostOrDomainIs", ctx)?,
         dns_domain_levels: get("dnsDomainLevels", ctx)?,
+        sh_exp_match: get("shExpMatch", ctx)?,
+        weekday_range: get("weekdayRange", ctx)?,
+        date_range: get("dateRange", ctx)?,
+        time_range: get("timeRange", ctx)?,
+        string_replace: ctx
+            .intrinsics()
+            .constructors()
+            .string()
+            .prototype()
+            .get(js_string!("replace"), ctx)?
+            .as_object()
+            .ok_or_else(|| JsNativeError::error().with_message("String.prototype.replace"))?,
     };
     *state.fallbacks.borrow_mut() = Some(fb);
     Ok(state)
@@ -227,7 +355,10 @@ fn dns_domain_levels(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResu
 fn sh_exp_match(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
     let pattern = match args.get(1) {
         Some(v) if v.is_string() => v.as_string().unwrap_or_default(),
-        Some(v) if v.is_object() => v.to_string(ctx)?,
+        Some(v) if v.is_object() => match string_object_value(v, ctx)? {
+            Some(s) => s,
+            None => return fallback(ctx, |f| &f.sh_exp_match, args),
+        },
         Some(v) if !v.is_null_or_undefined() => {
             return Err(JsNativeError::typ()
                 .with_message("pattern.replace is not a function")
@@ -290,6 +421,35 @@ fn sh_exp_match(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<Js
     }
 }
 
+/// The value of a `String` object whose `replace` is still the built-in one (the library's
+/// `pattern.replace(...)` then acts on that string); `None` for any other object.
+fn string_object_value(v: &JsValue, ctx: &mut Context) -> JsResult<Option<JsString>> {
+    let Some(obj) = v.as_object() else {
+        return Ok(None);
+    };
+    let Some(s) = obj.downcast_ref::<JsString>().map(|s| s.clone()) else {
+        return Ok(None);
+    };
+    let replace = obj.get(js_string!("replace"), ctx)?;
+    let st = state(ctx)?;
+    let builtin = st.fallbacks.borrow().as_ref().is_some_and(|fb| {
+        replace
+            .as_object()
+            .is_some_and(|r| JsObject::equals(&r, &fb.string_replace))
+    });
+    Ok(builtin.then_some(s))
+}
+
+/// Whether the script replaced the global `Date`; the date helpers then run the library's
+/// steps on the script's `Date`, as Chromium's JavaScript library does.
+fn date_replaced(ctx: &mut Context) -> JsResult<bool> {
+    let current = ctx.global_object().get(js_string!("Date"), ctx)?;
+    let original = ctx.intrinsics().constructors().date().constructor();
+    Ok(!current
+        .as_object()
+        .is_some_and(|c| JsObject::equals(&c, &original)))
+}
+
 /// Chromium's hostname argument: a string, converted to punycode when not ASCII.
 fn hostname_arg(v: Option<&JsValue>) -> Option<String> {
     let s = v?.as_string()?.to_std_string_lossy();
@@ -332,7 +492,7 @@ fn resolve_v4(st: &State, name: &str) -> Option<String> {
 /// `dnsResolveEx` semantics: every address joined with `;`, `None` on failure.
 fn resolve_all(st: &State, name: &str) -> Option<String> {
     if let Some(lit) = ip::parse_ip_literal(name) {
-        return Some(lit.to_string());
+        return Some(ip::canonical(lit));
     }
     if name.is_empty() {
         return None;
@@ -347,7 +507,7 @@ fn resolve_all(st: &State, name: &str) -> Option<String> {
     }
     Some(
         all.iter()
-            .map(ToString::to_string)
+            .map(|ip| ip::canonical(*ip))
             .collect::<Vec<_>>()
             .join(";"),
     )
@@ -407,7 +567,7 @@ fn my_ip_address(_: &JsValue, _: &[JsValue], ctx: &mut Context) -> JsResult<JsVa
         .host
         .my_addresses()
         .first()
-        .map_or_else(|| "127.0.0.1".to_string(), ToString::to_string);
+        .map_or_else(|| "127.0.0.1".to_string(), |ip| ip::canonical(*ip));
     Ok(JsString::from(ip.as_str()).into())
 }
 
@@ -452,7 +612,7 @@ fn my_ip_address_ex(_: &JsValue, _: &[JsValue], ctx: &mut Context) -> JsResult<J
         .host
         .my_addresses()
         .iter()
-        .map(ToString::to_string)
+        .map(|ip| ip::canonical(*ip))
         .collect();
     Ok(JsString::from(all.join(";").as_str()).into())
 }
@@ -546,6 +706,9 @@ fn parse_int_value(v: &JsValue, ctx: &mut Context) -> JsResult<f64> {
 
 #[allow(clippy::float_cmp)]
 fn weekday_range(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    if date_replaced(ctx)? {
+        return fallback(ctx, |f| &f.weekday_range, args);
+    }
     let mut argc = args.len();
     if argc < 1 {
         return Ok(false.into());
@@ -575,6 +738,9 @@ fn weekday_range(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<J
 
 #[allow(clippy::float_cmp)]
 fn date_range(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    if date_replaced(ctx)? {
+        return fallback(ctx, |f| &f.date_range, args);
+    }
     let mut argc = args.len();
     if argc < 1 {
         return Ok(false.into());
@@ -646,6 +812,9 @@ fn in_range(d1: f64, d: f64, d2: f64) -> bool {
 }
 
 fn time_range(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    if date_replaced(ctx)? {
+        return fallback(ctx, |f| &f.time_range, args);
+    }
     let mut argc = args.len();
     if argc < 1 {
         return Ok(false.into());

@@ -16,6 +16,18 @@ pub fn parse_ip_literal(s: &str) -> Option<IpAddr> {
     parse_ipv4_lenient(s).map(IpAddr::V4)
 }
 
+/// An address as Chromium prints it (`IPAddress::ToString`): IPv6 in the URL standard's
+/// compressed form, so an IPv4-mapped address is `::ffff:c0a8:1`, not `::ffff:192.168.0.1`.
+pub fn canonical(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = url::Host::<&str>::Ipv6(v6).to_string();
+            s.trim_start_matches('[').trim_end_matches(']').to_string()
+        }
+    }
+}
+
 /// IPv4 in the forms URL canonicalisation accepts: 1 to 4 dot-separated numbers, each decimal,
 /// octal (leading `0`) or hex (`0x`); the last fills the remaining bytes; one trailing dot allowed.
 pub fn parse_ipv4_lenient(s: &str) -> Option<Ipv4Addr> {
@@ -184,6 +196,15 @@ pub fn sort_ip_address_list(list: &str) -> Option<String> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn canonical_ipv6_is_the_url_standard_form() {
+        let c = |s: &str| canonical(s.parse().unwrap());
+        assert_eq!(c("::ffff:192.168.0.1"), "::ffff:c0a8:1");
+        assert_eq!(c("2001:db8:0:0:1:0:0:1"), "2001:db8::1:0:0:1");
+        assert_eq!(c("::1"), "::1");
+        assert_eq!(c("10.1.2.3"), "10.1.2.3");
+    }
 
     #[test]
     fn lenient_ipv4_forms() {

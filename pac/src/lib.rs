@@ -21,6 +21,7 @@
 //! * Nothing here touches the network, the clock or the file system except [`load::load_file`]:
 //!   DNS, own addresses and time come from a [`PacHost`].
 
+mod bypass;
 mod date;
 mod directive;
 mod engine;
@@ -37,6 +38,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub use bypass::{ImplicitBypass, implicit_bypass};
 pub use directive::{Directive, parse_pac_result};
 pub use error::PacError;
 pub use host::{PacHost, StaticHost};

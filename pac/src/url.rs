@@ -4,7 +4,8 @@ use crate::PacError;
 
 /// Returns `(url, host)` as Chromium passes them: credentials and fragment removed; for
 /// cryptographic schemes (`https`, `wss`) path and query removed too, leaving
-/// `scheme://host[:port]/`; the host lower-cased, IDN in punycode, IPv6 without brackets.
+/// `scheme://host[:port]/`; the host lower-cased, IDN in punycode, IPv4 in dotted form
+/// (`0x7f.1` → `127.0.0.1`), IPv6 compressed (`::ffff:c0a8:1`) and without brackets.
 pub fn sanitize_url(input: &str) -> Result<(String, String), PacError> {
     let bad = |reason: String| PacError::BadUrl {
         url: input.to_string(),
@@ -18,11 +19,11 @@ pub fn sanitize_url(input: &str) -> Result<(String, String), PacError> {
         u.set_path("/");
         u.set_query(None);
     }
-    let host = match u.host() {
-        Some(url::Host::Ipv6(a)) => a.to_string(),
-        Some(h) => h.to_string(),
-        None => String::new(),
-    };
+    // The URL standard's serialisation (as Chromium's): `[::ffff:c0a8:1]`, brackets removed.
+    let host = u
+        .host_str()
+        .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_string())
+        .unwrap_or_default();
     Ok((u.to_string(), host))
 }
 
@@ -69,6 +70,17 @@ mod tests {
                 "http://xn--bcher-kva.example/".into(),
                 "xn--bcher-kva.example".into()
             )
+        );
+        assert_eq!(
+            s("http://[::ffff:192.168.0.1]:8080/p"),
+            (
+                "http://[::ffff:c0a8:1]:8080/p".into(),
+                "::ffff:c0a8:1".into()
+            )
+        );
+        assert_eq!(
+            s("http://0x7f.1/"),
+            ("http://127.0.0.1/".into(), "127.0.0.1".into())
         );
         assert!(sanitize_url("not a url").is_err());
     }

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use pac::{PacOptions, PacScript, StaticHost};
+use pac::{EntryPreference, ImplicitBypass, PacOptions, PacScript, StaticHost};
 
 const EVAL_PAC: &str = r#"
 function FindProxyForURL(url, host) {
@@ -28,6 +28,7 @@ struct Config {
     my_ips: Vec<IpAddr>,
     now_ms: i64,
     offset_s: i32,
+    entry: EntryPreference,
 }
 
 impl Config {
@@ -86,11 +87,16 @@ fn run_group(
     }
     let options = PacOptions {
         host: Arc::new(cfg.host()),
+        entry_point: cfg.entry,
         ..PacOptions::default()
     };
     let script = PacScript::compile(pac_src, options).expect("compile");
     for c in cases {
-        let got = if url_mode {
+        let got = if let Some(result) = c.input.strip_prefix("proxies ") {
+            proxies(result)
+        } else if let Some(url) = c.input.strip_prefix("bypass ") {
+            bypass(url)
+        } else if url_mode {
             match script.find_proxy_for_url(&c.input) {
                 Ok(r) => r.raw,
                 Err(e) => format!("error {e}"),
@@ -102,7 +108,8 @@ fn run_group(
             }
         };
         let expected = c.expected.clone();
-        let ok = if url_mode || expected.starts_with("throws") || expected == "undefined" {
+        let literal = url_mode || c.input.starts_with("proxies ") || c.input.starts_with("bypass ");
+        let ok = if literal || expected.starts_with("throws") || expected == "undefined" {
             got == expected
         } else {
             // Compare as JSON so that `1` and `1.0`, spacing etc. do not matter.
@@ -115,6 +122,25 @@ fn run_group(
                 c.line, c.input
             ));
         }
+    }
+}
+
+/// What a browser makes of a returned string: the valid entries, canonicalised, then each
+/// invalid entry as `invalid(ENTRY)`.
+fn proxies(result: &str) -> String {
+    let (good, bad) = pac::parse_pac_result(result);
+    let mut parts: Vec<String> = good.iter().map(ToString::to_string).collect();
+    parts.extend(bad.iter().map(|b| format!("invalid({b})")));
+    parts.join("; ")
+}
+
+/// Which implicit bypass rule a URL matches (Chromium on Linux/macOS rules).
+fn bypass(url: &str) -> String {
+    match pac::implicit_bypass(url, false) {
+        None => "pac".into(),
+        Some(ImplicitBypass::LocalhostName) => "direct localhost".into(),
+        Some(ImplicitBypass::Loopback) => "direct loopback".into(),
+        Some(ImplicitBypass::LinkLocal) => "direct link-local".into(),
     }
 }
 
@@ -152,6 +178,13 @@ fn run_file(name: &str) -> usize {
                     cfg.now_ms = parse_utc(parts.next().unwrap());
                     cfg.offset_s = parts.next().map_or(0, parse_offset);
                 }
+                "entry" => {
+                    cfg.entry = match v {
+                        "ex" => EntryPreference::PreferEx,
+                        "standard" => EntryPreference::Standard,
+                        other => panic!("{name}:{}: unknown entry {other}", i + 1),
+                    }
+                }
                 "reset" => cfg = Config::default(),
                 other => panic!("{name}:{}: unknown directive {other}", i + 1),
             }
@@ -160,7 +193,7 @@ fn run_file(name: &str) -> usize {
         let (input, expected) = line
             .split_once('\t')
             .unwrap_or_else(|| panic!("{name}:{}: no TAB in {line:?}", i + 1));
-        let input = if url_mode {
+        let input = if url_mode && !input.starts_with("proxies ") && !input.starts_with("bypass ") {
             input
                 .strip_prefix("url ")
                 .unwrap_or_else(|| panic!("{name}:{}: expected `url URL`", i + 1))
@@ -199,4 +232,9 @@ fn pacparser_tables() {
 #[test]
 fn chromium_edge_cases() {
     assert!(run_file("chromium.tsv") > 100);
+}
+
+#[test]
+fn strict_mode_script() {
+    assert!(run_file("strict.tsv") >= 3);
 }
