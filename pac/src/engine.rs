@@ -91,7 +91,13 @@ fn describe(e: &JsError, ctx: &mut Context) -> PacError {
         };
     }
     let message = match e.try_native(ctx) {
-        Ok(n) => n.to_string(),
+        Ok(n) => {
+            let l = split_position(&n.to_string());
+            match (l.line, l.column) {
+                (Some(line), Some(col)) => format!("{} (line {line}, column {col})", l.message),
+                _ => l.message,
+            }
+        }
         Err(_) => match e.as_opaque() {
             Some(v) => v.display().to_string(),
             None => e.to_string(),
@@ -122,18 +128,83 @@ fn evaluate(script: &Script, ctx: &mut Context, deadline: Instant) -> Result<JsV
     }
 }
 
-/// Extracts "line N, col M" from a boa syntax error message.
-fn position(msg: &str) -> (Option<u32>, Option<u32>) {
-    let grab = |key: &str| -> Option<u32> {
-        let i = msg.find(key)? + key.len();
-        let digits: String = msg[i..]
-            .chars()
-            .skip_while(|c| *c == ' ')
-            .take_while(char::is_ascii_digit)
-            .collect();
-        digits.parse().ok()
-    };
-    (grab("line"), grab("col"))
+/// A message without the engine's position decorations, and the position they carried.
+#[derive(Debug, PartialEq, Eq)]
+struct Located {
+    message: String,
+    line: Option<u32>,
+    column: Option<u32>,
+}
+
+/// Splits the ` (line L, column C)` that [`describe`] appends off a message.
+fn split_described(msg: &str) -> Located {
+    if let Some(open) = msg.rfind(" (line ")
+        && let Some((l, c)) = msg[open + " (line ".len()..]
+            .strip_suffix(')')
+            .and_then(|r| r.split_once(", column "))
+        && let (Ok(line), Ok(column)) = (l.parse::<u32>(), c.parse::<u32>())
+    {
+        return Located {
+            message: msg[..open].to_string(),
+            line: Some(line),
+            column: Some(column),
+        };
+    }
+    Located {
+        message: msg.to_string(),
+        line: None,
+        column: None,
+    }
+}
+
+/// Splits boa's position decorations off a message: `... at line N, col M` (syntax errors),
+/// ` (native)`, ` (native at F:L:C)` and ` (SOURCE:L:C)` / ` (SOURCE:?:?)` (thrown errors).
+fn split_position(msg: &str) -> Located {
+    let mut message = msg.trim_end().to_string();
+    let (mut line, mut column) = (None, None);
+    loop {
+        let Some(open) = message.rfind(" (") else {
+            break;
+        };
+        let inner = match message[open + 2..].strip_suffix(')') {
+            Some(i) if !i.contains(['(', ')']) => i.to_string(),
+            _ => break,
+        };
+        let inner = inner
+            .strip_prefix("native")
+            .map_or(inner.as_str(), str::trim_start);
+        let inner = inner.strip_prefix("at ").unwrap_or(inner);
+        if !inner.is_empty() {
+            let mut parts = inner.rsplitn(3, ':');
+            let (c, l) = (parts.next(), parts.next());
+            if parts.next().is_none() {
+                break;
+            }
+            let num = |s: Option<&str>| s.and_then(|s| s.parse::<u32>().ok());
+            let known = |s: Option<&str>| s == Some("?") || num(s).is_some();
+            if !known(c) || !known(l) {
+                break;
+            }
+            line = line.or(num(l));
+            column = column.or(num(c));
+        }
+        message.truncate(open);
+    }
+    if let Some(at) = message.rfind(" at line ") {
+        let rest = &message[at + " at line ".len()..];
+        if let Some((l, c)) = rest.split_once(", col ")
+            && let (Ok(l), Ok(c)) = (l.trim().parse::<u32>(), c.trim().parse::<u32>())
+        {
+            line = Some(l);
+            column = Some(c);
+            message.truncate(at);
+        }
+    }
+    Located {
+        message,
+        line,
+        column,
+    }
 }
 
 fn is_callable(ctx: &mut Context, name: &str) -> Result<bool, PacError> {
@@ -212,12 +283,11 @@ impl Engine {
         let script = match hoisted.and_then(|h| Self::parse_hoisted(&h, &mut ctx)) {
             Some(s) => s,
             None => Script::parse(Source::from_bytes(source), None, &mut ctx).map_err(|e| {
-                let message = e.to_string();
-                let (line, column) = position(&message);
+                let l = split_position(&e.to_string());
                 PacError::Compile {
-                    message,
-                    line,
-                    column,
+                    message: l.message,
+                    line: l.line,
+                    column: l.column,
                 }
             })?,
         };
@@ -230,10 +300,11 @@ impl Engine {
                 });
             }
             Err(Stop::Error(PacError::Eval { message })) => {
+                let l = split_described(&message);
                 return Err(PacError::Compile {
-                    message: format!("top-level code threw: {message}"),
-                    line: None,
-                    column: None,
+                    message: format!("top-level code threw: {}", l.message),
+                    line: l.line,
+                    column: l.column,
                 });
             }
             Err(Stop::Error(e)) => return Err(e),
@@ -334,5 +405,61 @@ impl Engine {
             alerts: self.state.alerts.borrow().clone(),
             dns_queries: self.state.dns_queries.borrow().clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn located(message: &str, line: Option<u32>, column: Option<u32>) -> Located {
+        Located {
+            message: message.into(),
+            line,
+            column,
+        }
+    }
+
+    #[test]
+    fn positions_are_split_off_once() {
+        assert_eq!(
+            split_position(
+                "SyntaxError: unexpected token ';', primary expression at line 3, col 11 (native)"
+            ),
+            located(
+                "SyntaxError: unexpected token ';', primary expression",
+                Some(3),
+                Some(11)
+            )
+        );
+        assert_eq!(
+            split_position("ReferenceError: foo is not defined (unknown at :?:?)"),
+            located("ReferenceError: foo is not defined", None, None)
+        );
+        assert_eq!(
+            split_position("TypeError: x (native at src/a.rs:10:4)"),
+            located("TypeError: x", Some(10), Some(4))
+        );
+        assert_eq!(
+            split_position("Error: boom (unknown:2:7)"),
+            located("Error: boom", Some(2), Some(7))
+        );
+        // Parentheses that are not positions stay.
+        assert_eq!(
+            split_position("Error: call f(a) (see docs)"),
+            located("Error: call f(a) (see docs)", None, None)
+        );
+        assert_eq!(
+            split_position("Error: time (10:30)"),
+            located("Error: time (10:30)", None, None)
+        );
+        assert_eq!(
+            split_described("Error: boom (line 2, column 7)"),
+            located("Error: boom", Some(2), Some(7))
+        );
+        assert_eq!(
+            split_described("Error: boom"),
+            located("Error: boom", None, None)
+        );
     }
 }

@@ -230,7 +230,34 @@ fn entry_points() {
 #[test]
 fn script_errors_are_classified() {
     match compile("function FindProxyForURL(u, h) {\n  return 'DIRECT'\n  var = 3;\n}") {
-        Err(PacError::Compile { line, .. }) => assert_eq!(line, Some(3)),
+        Err(e @ PacError::Compile { .. }) => {
+            let PacError::Compile {
+                message,
+                line,
+                column,
+            } = &e
+            else {
+                unreachable!()
+            };
+            assert_eq!((*line, *column), (Some(3), Some(7)), "{e}");
+            // One position: in the fields, not repeated in the message.
+            assert!(
+                !message.contains("line") && !message.contains("native"),
+                "{e}"
+            );
+            assert_eq!(e.to_string().matches("line").count(), 1, "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    match compile("var a = 1;\nnoSuchFunction();\nfunction FindProxyForURL(u, h) {}") {
+        Err(e @ PacError::Compile { .. }) => {
+            let text = e.to_string();
+            assert!(text.contains("ReferenceError"), "{text}");
+            assert!(
+                !text.contains(":?:?") && !text.contains("unknown"),
+                "{text}"
+            );
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(compile("var x = 1;").unwrap_err(), PacError::NoEntryPoint);
