@@ -47,8 +47,9 @@ pub fn run(cli: Cli) -> u8 {
         Command::Pac(args) => {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
-            match crate::pac_cmd::run(&args, &mut out) {
-                Ok(()) => EXIT_OK,
+            match crate::pac_cmd::run(&args, &mut out, &mut std::io::stderr()) {
+                Ok(outcome) if outcome.errors > 0 => EXIT_PROBLEMS,
+                Ok(_) => EXIT_OK,
                 Err(e) => {
                     eprintln!("pe-doctor pac: {}", sanitize_lines(&e.to_string()));
                     EXIT_USAGE

@@ -18,7 +18,8 @@ pub struct Cli {
 pub enum Command {
     /// Diagnose this machine's access to a workspace.
     Diagnose(Box<DiagnoseArgs>),
-    /// Evaluate a PAC file for URLs, like pactester.
+    /// Evaluate a PAC file for URLs, like pactester (-p, -u, -f, -h HOST, -c, -e).
+    #[command(disable_help_flag = true)]
     Pac(crate::pac_cmd::PacArgs),
     /// Run a built-in simulated scenario on loopback and show the real report.
     Lab(LabArgs),

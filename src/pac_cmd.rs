@@ -1,23 +1,28 @@
 //! `pe-doctor pac`: evaluate a PAC file for URLs, like pactester.
 //!
-//! Prints what `FindProxyForURL` returns, one line per URL, in input order (`-u` URLs first,
-//! then the lines of `-f`). DNS answers come only from `--resolve` (other names fail to
-//! resolve, so nothing is sent to the network), `--my-ip` sets `myIpAddress()`, `--now` fixes
-//! the clock; local time follows the TZ of this machine.
+//! Takes pactester's flags (`-p FILE|-`, `-u URL`, `-f URLFILE`, `-h HOST`, `-c MY_IP`, `-e`)
+//! and prints like it: the bare result for each `-u` URL, `URL : RESULT` for each line of
+//! `-f`, in input order (`-u` first). DNS answers come only from `--resolve` (other names fail
+//! to resolve, so nothing is sent to the network), `-c`/`--my-ip` sets `myIpAddress()`,
+//! `--now` fixes the clock; local time follows the TZ of this machine. URLs Chrome never sends
+//! to a PAC (localhost, loopback, link-local) print `DIRECT` with a note, as the browser
+//! behaves. Exit status: 0, or 1 when any URL gives an error, 2 when the PAC or a flag is bad.
 
 use std::collections::HashMap;
+use std::io::Read as _;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use pac::{EntryPreference, PacError, PacHost, PacOptions, PacResult, PacScript};
+use pac::{EntryPreference, ImplicitBypass, PacError, PacHost, PacOptions, PacResult, PacScript};
 use serde::Serialize;
 
-/// Arguments of `pe-doctor pac`.
+/// Arguments of `pe-doctor pac` (pactester's short flags; `-h` is the host, help is `--help`).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct PacArgs {
-    /// PAC file path or http(s) URL (fetched directly, never through a proxy).
-    #[arg(long = "pac", value_name = "FILE|URL")]
+    /// PAC file path, http(s) URL (fetched directly, never through a proxy), or `-` for
+    /// standard input.
+    #[arg(short = 'p', long = "pac", value_name = "FILE|URL|-")]
     pub pac: String,
     /// URL to evaluate (repeatable).
     #[arg(short = 'u', long = "url", value_name = "URL")]
@@ -25,21 +30,32 @@ pub struct PacArgs {
     /// File with one URL per line (blank lines and `#` comments skipped).
     #[arg(short = 'f', long = "url-file", value_name = "URLFILE")]
     pub url_file: Option<PathBuf>,
+    /// Host handed to `FindProxyForURL` for the `-u` URLs instead of the URL's own host.
+    #[arg(short = 'h', long = "host", value_name = "HOST", requires = "urls")]
+    pub host: Option<String>,
     /// DNS answer for the PAC's lookups, `HOST=IP` (repeatable; other names do not resolve).
     #[arg(long = "resolve", value_name = "HOST=IP")]
     pub resolve: Vec<String>,
     /// This machine's address for `myIpAddress()` (repeatable; first is `myIpAddress`).
-    #[arg(long = "my-ip", value_name = "IP")]
+    #[arg(short = 'c', long = "my-ip", value_name = "IP")]
     pub my_ip: Vec<String>,
     /// Fixed current time (RFC 3339), for `weekdayRange`, `dateRange`, `timeRange`, `Date`.
     #[arg(long = "now", value_name = "RFC3339")]
     pub now: Option<String>,
-    /// Call `FindProxyForURLEx` when the PAC defines it (as WinHTTP does).
-    #[arg(long = "ex")]
+    /// Microsoft mode, as WinHTTP: call `FindProxyForURLEx` when the PAC defines it, define
+    /// `getClientVersion`, no browser bypass rules (the `Ex` helpers exist in both modes).
+    #[arg(short = 'e', long = "ex")]
     pub ex: bool,
     /// Print JSON instead of one line per URL.
     #[arg(long = "json")]
     pub json: bool,
+    /// Ask the PAC even for URLs the browser never sends to it (localhost, loopback,
+    /// link-local), as pactester does.
+    #[arg(long = "no-implicit-bypass")]
+    pub no_implicit_bypass: bool,
+    /// Print help (`-h` is pactester's host flag).
+    #[arg(long = "help", action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
 }
 
 /// Why `pe-doctor pac` could not run; each message names the flag or file.
@@ -64,7 +80,19 @@ pub enum PacCmdError {
         /// The error.
         message: String,
     },
-    /// The PAC cannot be loaded or compiled.
+    /// The PAC does not compile; one position when the engine knows it.
+    #[error("{source_name}{}: {message}", position(*line, *column))]
+    Compile {
+        /// File path or URL given to `-p`, `<stdin>` for `-`.
+        source_name: String,
+        /// What the engine says, without position.
+        message: String,
+        /// 1-based line.
+        line: Option<u32>,
+        /// 1-based column.
+        column: Option<u32>,
+    },
+    /// The PAC cannot be loaded or has no entry point.
     #[error("--pac {source_name}: {error}")]
     Pac {
         /// File path or URL given to `--pac`.
@@ -75,6 +103,14 @@ pub enum PacCmdError {
     /// Writing the output failed.
     #[error("writing output: {0}")]
     Io(#[from] std::io::Error),
+}
+
+fn position(line: Option<u32>, column: Option<u32>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(":{l}:{c}"),
+        (Some(l), None) => format!(":{l}"),
+        _ => String::new(),
+    }
 }
 
 /// The host seen by the PAC under `pe-doctor pac`: DNS from `--resolve`, own addresses from
@@ -212,8 +248,23 @@ fn build_host(args: &PacArgs) -> Result<CliHost, PacCmdError> {
     })
 }
 
-fn collect_urls(args: &PacArgs) -> Result<Vec<String>, PacCmdError> {
-    let mut urls: Vec<String> = args.urls.clone();
+/// One URL to evaluate and where it came from.
+#[derive(Debug, Clone)]
+struct Item {
+    url: String,
+    /// From `-f` (printed as `URL : RESULT`, like pactester) rather than `-u`.
+    from_file: bool,
+}
+
+fn collect_urls(args: &PacArgs) -> Result<Vec<Item>, PacCmdError> {
+    let mut items: Vec<Item> = args
+        .urls
+        .iter()
+        .map(|u| Item {
+            url: u.clone(),
+            from_file: false,
+        })
+        .collect();
     if let Some(path) = &args.url_file {
         let text = crate::fsio::read_text(path, crate::fsio::Input::UrlList).map_err(|e| {
             PacCmdError::UrlFile {
@@ -221,21 +272,36 @@ fn collect_urls(args: &PacArgs) -> Result<Vec<String>, PacCmdError> {
                 message: e.to_string(),
             }
         })?;
-        urls.extend(
+        items.extend(
             text.lines()
                 .map(str::trim)
                 .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(str::to_string),
+                .map(|l| Item {
+                    url: l.to_string(),
+                    from_file: true,
+                }),
         );
     }
-    if urls.is_empty() {
+    if items.is_empty() {
         return Err(PacCmdError::NoUrls);
     }
-    Ok(urls)
+    Ok(items)
 }
 
-/// Loads the PAC text from a file or an http(s) URL.
+/// Loads the PAC text from a file, an http(s) URL, or standard input (`-`).
 pub fn load_pac_source(source: &str) -> Result<String, PacError> {
+    if source == "-" {
+        let mut bytes = Vec::new();
+        let limit = u64::try_from(pac::load::MAX_PAC_BYTES).unwrap_or(u64::MAX) + 1;
+        std::io::stdin()
+            .take(limit)
+            .read_to_end(&mut bytes)
+            .map_err(|e| PacError::Load {
+                location: "standard input".into(),
+                reason: e.to_string(),
+            })?;
+        return pac::load::decode_pac_bytes(&bytes, None);
+    }
     if source.starts_with("http://") || source.starts_with("https://") {
         // `pe-doctor pac` has no network flags: a direct connection, the OS trust store.
         let net = crate::net::Net::new(Vec::new(), false, crate::net::tls::TrustRoots::default());
@@ -250,6 +316,19 @@ pub fn load_pac_source(source: &str) -> Result<String, PacError> {
     }
 }
 
+/// Control characters escaped, so nothing from the PAC or the URL file drives the terminal.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 #[derive(Serialize)]
 struct JsonLine<'a> {
     url: &'a str,
@@ -260,16 +339,54 @@ struct JsonLine<'a> {
     alerts: &'a [String],
     dns_queries: &'a [String],
     error: Option<String>,
+    /// Why the browser connects directly without asking the PAC (then `result` is `DIRECT`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    implicit_bypass: Option<String>,
+    /// What the PAC itself returns for a bypassed URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pac_result: Option<&'a str>,
+    /// The PAC's error for a bypassed URL (the browser is not affected).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pac_error: Option<String>,
 }
 
-/// Runs `pe-doctor pac`, writing to `out`. Evaluation errors of single URLs are reported on
-/// that URL's line (`ERROR: ...`); loading/compiling/flag errors end the command.
-pub fn run(args: &PacArgs, out: &mut dyn std::io::Write) -> Result<(), PacCmdError> {
+/// What `pe-doctor pac` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PacOutcome {
+    /// URLs whose evaluation gave an error (the exit status is then 1).
+    pub errors: usize,
+}
+
+/// Runs `pe-doctor pac`, writing results to `out` and notes (implicit bypass) to `notes`.
+/// Evaluation errors of single URLs are reported on that URL's line (`ERROR: ...`) and counted;
+/// loading/compiling/flag errors end the command.
+pub fn run(
+    args: &PacArgs,
+    out: &mut dyn std::io::Write,
+    notes: &mut dyn std::io::Write,
+) -> Result<PacOutcome, PacCmdError> {
     let host = build_host(args)?;
-    let urls = collect_urls(args)?;
-    let pac_err = |error: PacError| PacCmdError::Pac {
-        source_name: args.pac.clone(),
-        error,
+    let items = collect_urls(args)?;
+    let source_name = if args.pac == "-" {
+        "<stdin>".to_string()
+    } else {
+        args.pac.clone()
+    };
+    let pac_err = |error: PacError| match error {
+        PacError::Compile {
+            message,
+            line,
+            column,
+        } => PacCmdError::Compile {
+            source_name: source_name.clone(),
+            message,
+            line,
+            column,
+        },
+        error => PacCmdError::Pac {
+            source_name: source_name.clone(),
+            error,
+        },
     };
     let text = load_pac_source(&args.pac).map_err(pac_err)?;
     let options = PacOptions {
@@ -282,14 +399,101 @@ pub fn run(args: &PacArgs, out: &mut dyn std::io::Write) -> Result<(), PacCmdErr
         ..PacOptions::default()
     };
     let script = PacScript::compile(&text, options).map_err(pac_err)?;
-    let answers = script.find_proxy_for_urls(&urls);
-    let results: Vec<(String, Result<PacResult, PacError>)> =
-        urls.into_iter().zip(answers).collect();
+    let answers = evaluate(&script, &items, args.host.as_deref());
+    // Chromium's rules; WinHTTP (-e) is not the browser, so none there.
+    let bypass: Vec<Option<ImplicitBypass>> = items
+        .iter()
+        .map(|it| {
+            if args.ex || args.no_implicit_bypass {
+                None
+            } else {
+                pac::implicit_bypass(&it.url, cfg!(windows))
+            }
+        })
+        .collect();
+    let errors = answers
+        .iter()
+        .zip(&bypass)
+        .filter(|(r, b)| r.is_err() && b.is_none())
+        .count();
     if args.json {
-        let empty: Vec<String> = Vec::new();
-        let lines: Vec<JsonLine<'_>> = results
-            .iter()
-            .map(|(url, r)| match r {
+        write_json(out, &items, &answers, &bypass)?;
+    } else {
+        write_text(out, notes, &items, &answers, &bypass)?;
+    }
+    Ok(PacOutcome { errors })
+}
+
+/// Evaluates every item: `-u` URLs with the `-h` host when given, others with their own.
+fn evaluate(
+    script: &PacScript,
+    items: &[Item],
+    host: Option<&str>,
+) -> Vec<Result<PacResult, PacError>> {
+    let Some(host) = host else {
+        let urls: Vec<&str> = items.iter().map(|it| it.url.as_str()).collect();
+        return script.find_proxy_for_urls(&urls);
+    };
+    items
+        .iter()
+        .map(|it| {
+            if it.from_file {
+                script.find_proxy_for_url(&it.url)
+            } else {
+                pac::sanitize_url(&it.url).and_then(|_| script.find_proxy(&it.url, host))
+            }
+        })
+        .collect()
+}
+
+fn write_text(
+    out: &mut dyn std::io::Write,
+    notes: &mut dyn std::io::Write,
+    items: &[Item],
+    answers: &[Result<PacResult, PacError>],
+    bypass: &[Option<ImplicitBypass>],
+) -> std::io::Result<()> {
+    for ((it, r), b) in items.iter().zip(answers).zip(bypass) {
+        let shown = match (b, r) {
+            (Some(_), _) => "DIRECT".to_string(),
+            (None, Ok(r)) => printable(&r.raw),
+            (None, Err(e)) => format!("ERROR: {}", printable(&e.to_string())),
+        };
+        if it.from_file {
+            writeln!(out, "{} : {shown}", printable(&it.url))?;
+        } else {
+            writeln!(out, "{shown}")?;
+        }
+        if let Some(b) = b {
+            let pac_says = match r {
+                Ok(r) => format!("the PAC would return {:?}", printable(&r.raw)),
+                Err(e) => format!("the PAC would fail: {}", printable(&e.to_string())),
+            };
+            writeln!(
+                notes,
+                "note: {}: the host is {b}: browsers (Chrome, Edge) connect DIRECT without asking \
+                 the PAC; {pac_says} (--no-implicit-bypass prints that)",
+                printable(&it.url)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn write_json(
+    out: &mut dyn std::io::Write,
+    items: &[Item],
+    answers: &[Result<PacResult, PacError>],
+    bypass: &[Option<ImplicitBypass>],
+) -> std::io::Result<()> {
+    let empty: Vec<String> = Vec::new();
+    let lines: Vec<JsonLine<'_>> = items
+        .iter()
+        .zip(answers)
+        .zip(bypass)
+        .map(|((it, r), b)| {
+            let url = it.url.as_str();
+            let mut line = match r {
                 Ok(r) => JsonLine {
                     url,
                     result: Some(&r.raw),
@@ -299,6 +503,9 @@ pub fn run(args: &PacArgs, out: &mut dyn std::io::Write) -> Result<(), PacCmdErr
                     alerts: &r.alerts,
                     dns_queries: &r.dns_queries,
                     error: None,
+                    implicit_bypass: None,
+                    pac_result: None,
+                    pac_error: None,
                 },
                 Err(e) => JsonLine {
                     url,
@@ -309,20 +516,24 @@ pub fn run(args: &PacArgs, out: &mut dyn std::io::Write) -> Result<(), PacCmdErr
                     alerts: &empty,
                     dns_queries: &empty,
                     error: Some(e.to_string()),
+                    implicit_bypass: None,
+                    pac_result: None,
+                    pac_error: None,
                 },
-            })
-            .collect();
-        let json = serde_json::to_string_pretty(&lines).map_err(std::io::Error::other)?;
-        writeln!(out, "{json}")?;
-    } else {
-        for (_, r) in &results {
-            match r {
-                Ok(r) => writeln!(out, "{}", r.raw)?,
-                Err(e) => writeln!(out, "ERROR: {e}")?,
+            };
+            if let Some(b) = b {
+                line.pac_error = line.error.take();
+                line.pac_result = line.result;
+                line.entry_point = None;
+                line.result = Some("DIRECT");
+                line.directives = vec!["DIRECT".to_string()];
+                line.implicit_bypass = Some(b.to_string());
             }
-        }
-    }
-    Ok(())
+            line
+        })
+        .collect();
+    let json = serde_json::to_string_pretty(&lines).map_err(std::io::Error::other)?;
+    writeln!(out, "{json}")
 }
 
 #[cfg(test)]
@@ -336,11 +547,28 @@ mod tests {
 
     fn run_to_string(args: &PacArgs) -> Result<String, PacCmdError> {
         let mut out = Vec::new();
-        run(args, &mut out)?;
+        run(args, &mut out, &mut std::io::sink())?;
         Ok(String::from_utf8(out).unwrap())
     }
 
-    /// What pacparser 1.3.6 (`pactester -p large.pac -f urls.txt`) prints for the shared inputs.
+    /// Prefixes each expected line with its URL from `urls.txt`, as `-f` prints.
+    fn with_urls(expected: &str) -> String {
+        let urls = std::fs::read_to_string(format!("{BENCH}/urls.txt")).unwrap();
+        let urls: Vec<&str> = urls
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
+        let lines: Vec<&str> = expected.lines().collect();
+        assert_eq!(urls.len(), lines.len());
+        urls.iter()
+            .zip(lines)
+            .map(|(u, r)| format!("{u} : {r}\n"))
+            .collect()
+    }
+
+    /// What pacparser 1.3.6 (`pactester -p large.pac -f urls.txt`) answers for the shared
+    /// inputs (it prints each line as `URL : RESULT`).
     const LARGE_EXPECTED: &str = "DIRECT
 PROXY proxy1.corp.example:8080; PROXY proxy2.corp.example:8080; DIRECT
 PROXY proxy1.corp.example:8080; PROXY proxy2.corp.example:8080; DIRECT
@@ -393,7 +621,7 @@ PROXY proxy.example.com:8080; PROXY backup.example.com:8080; DIRECT
             url_file: Some(format!("{BENCH}/urls.txt").into()),
             ..PacArgs::default()
         };
-        assert_eq!(run_to_string(&args).unwrap(), SMALL_EXPECTED);
+        assert_eq!(run_to_string(&args).unwrap(), with_urls(SMALL_EXPECTED));
     }
 
     #[test]
@@ -403,7 +631,7 @@ PROXY proxy.example.com:8080; PROXY backup.example.com:8080; DIRECT
             url_file: Some(format!("{BENCH}/urls.txt").into()),
             ..PacArgs::default()
         };
-        assert_eq!(run_to_string(&args).unwrap(), LARGE_EXPECTED);
+        assert_eq!(run_to_string(&args).unwrap(), with_urls(LARGE_EXPECTED));
     }
 
     #[test]
@@ -449,6 +677,238 @@ PROXY proxy.example.com:8080; PROXY backup.example.com:8080; DIRECT
             ..args
         };
         assert_eq!(run_to_string(&sat).unwrap(), "DIRECT\nDIRECT\n");
+    }
+
+    fn parse(argv: &[&str]) -> Result<PacArgs, clap::Error> {
+        use clap::Parser as _;
+        let mut full = vec!["pe-doctor", "pac"];
+        full.extend_from_slice(argv);
+        match crate::cli::Cli::try_parse_from(full)?.command {
+            crate::cli::Command::Pac(a) => Ok(a),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn takes_pactester_flags() {
+        let a = parse(&[
+            "-p",
+            "w.pac",
+            "-u",
+            "http://a/",
+            "-h",
+            "other",
+            "-c",
+            "10.0.0.7",
+            "-e",
+            "-f",
+            "u.txt",
+        ])
+        .unwrap();
+        assert_eq!(a.pac, "w.pac");
+        assert_eq!(a.urls, vec!["http://a/"]);
+        assert_eq!(a.host.as_deref(), Some("other"));
+        assert_eq!(a.my_ip, vec!["10.0.0.7"]);
+        assert!(a.ex);
+        assert_eq!(a.url_file, Some(PathBuf::from("u.txt")));
+        let b = parse(&[
+            "--pac",
+            "-",
+            "--url",
+            "http://b/",
+            "--host",
+            "h",
+            "--my-ip",
+            "::1",
+            "--ex",
+        ])
+        .unwrap();
+        assert_eq!((b.pac.as_str(), b.host.as_deref()), ("-", Some("h")));
+        assert_eq!(b.my_ip, vec!["::1"]);
+        // `-h` is the host, so it needs a value and a -u URL; help is `--help` only.
+        assert!(parse(&["-p", "w.pac", "-f", "u.txt", "-h", "x"]).is_err());
+        assert!(parse(&["-p", "w.pac", "-u", "http://a/", "-h"]).is_err());
+        let help = parse(&["--help"]).unwrap_err();
+        assert_eq!(help.kind(), clap::error::ErrorKind::DisplayHelp);
+        let text = help.to_string();
+        assert!(
+            text.contains("-h, --host <HOST>") && text.contains("-c, --my-ip"),
+            "{text}"
+        );
+    }
+
+    fn pac_file(src: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(src.as_bytes()).unwrap();
+        f
+    }
+
+    #[test]
+    fn host_flag_and_output_forms() {
+        let pac = pac_file(
+            "function FindProxyForURL(url, host) { return 'PROXY ' + host + ':1; DIRECT'; }",
+        );
+        let mut urls = tempfile::NamedTempFile::new().unwrap();
+        writeln!(
+            urls,
+            "http://from-file.example/\n\n# skipped\nhttp://second.example/x"
+        )
+        .unwrap();
+        let args = PacArgs {
+            pac: pac.path().display().to_string(),
+            urls: vec!["http://given.example/".into()],
+            host: Some("override.example".into()),
+            url_file: Some(urls.path().into()),
+            ..PacArgs::default()
+        };
+        assert_eq!(
+            run_to_string(&args).unwrap(),
+            "PROXY override.example:1; DIRECT\n\
+             http://from-file.example/ : PROXY from-file.example:1; DIRECT\n\
+             http://second.example/x : PROXY second.example:1; DIRECT\n"
+        );
+    }
+
+    #[test]
+    fn errors_are_counted_and_control_characters_escaped() {
+        let pac = pac_file(
+            "function FindProxyForURL(url, host) {
+               if (host == 'boom') throw new Error('bad \\x1b[31m host');
+               return host == 'esc' ? 'PROXY a:1;\\x1b[2J' : 'DIRECT';
+             }",
+        );
+        let mut out = Vec::new();
+        let outcome = run(
+            &PacArgs {
+                pac: pac.path().display().to_string(),
+                urls: vec![
+                    "http://boom/".into(),
+                    "http://esc/".into(),
+                    "http://fine/".into(),
+                    "not a url".into(),
+                ],
+                ..PacArgs::default()
+            },
+            &mut out,
+            &mut std::io::sink(),
+        )
+        .unwrap();
+        assert_eq!(outcome.errors, 2);
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.contains('\x1b'), "{text:?}");
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].starts_with("ERROR: PAC script threw: Error: bad \\u{1b}[31m host"),
+            "{text}"
+        );
+        assert_eq!(lines[1], "PROXY a:1;\\u{1b}[2J");
+        assert_eq!(lines[2], "DIRECT");
+        assert!(lines[3].starts_with("ERROR: cannot parse URL"), "{text}");
+    }
+
+    #[test]
+    fn compile_errors_carry_one_position() {
+        let pac = pac_file("function FindProxyForURL(u, h) {\n  return 'DIRECT'\n  var x = ;\n}\n");
+        let path = pac.path().display().to_string();
+        let e = run_to_string(&PacArgs {
+            pac: path.clone(),
+            urls: vec!["http://x/".into()],
+            ..PacArgs::default()
+        })
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.starts_with(&format!("{path}:3:11: SyntaxError: ")),
+            "{text}"
+        );
+        assert!(!text.contains("line") && !text.contains("col "), "{text}");
+    }
+
+    #[test]
+    fn implicit_bypass_is_reported_as_the_browser_behaves() {
+        let pac = pac_file(
+            "function FindProxyForURL(url, host) {
+               if (host == '169.254.169.254') throw 'no';
+               return 'PROXY p.example:8080';
+             }",
+        );
+        let args = PacArgs {
+            pac: pac.path().display().to_string(),
+            urls: vec![
+                "http://localhost:8080/".into(),
+                "http://[::1]/".into(),
+                "http://169.254.169.254/latest".into(),
+                "http://app.example/".into(),
+            ],
+            ..PacArgs::default()
+        };
+        let (mut out, mut notes) = (Vec::new(), Vec::new());
+        let outcome = run(&args, &mut out, &mut notes).unwrap();
+        assert_eq!(
+            outcome.errors, 0,
+            "the browser never asks the PAC for these"
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "DIRECT\nDIRECT\nDIRECT\nPROXY p.example:8080\n"
+        );
+        let notes = String::from_utf8(notes).unwrap();
+        let notes: Vec<&str> = notes.lines().collect();
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert!(notes[0].starts_with("note: http://localhost:8080/: the host is a localhost name"));
+        assert!(notes[0].contains(r#"the PAC would return "PROXY p.example:8080""#));
+        assert!(notes[1].contains("a loopback address"));
+        assert!(notes[2].contains("a link-local address") && notes[2].contains("would fail"));
+        // JSON says the same, with what the PAC returns.
+        let json = run_to_string(&PacArgs {
+            json: true,
+            ..args.clone()
+        })
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v[0]["result"], "DIRECT");
+        assert_eq!(v[0]["implicit_bypass"], "a localhost name");
+        assert_eq!(v[0]["pac_result"], "PROXY p.example:8080");
+        assert_eq!(v[2]["pac_error"], r#"PAC script threw: "no""#);
+        assert!(v[2]["error"].is_null());
+        assert!(v[3].get("implicit_bypass").is_none());
+        // As pactester (or WinHTTP with -e): the PAC is asked.
+        for args in [
+            PacArgs {
+                no_implicit_bypass: true,
+                ..args.clone()
+            },
+            PacArgs {
+                ex: true,
+                ..args.clone()
+            },
+        ] {
+            let (mut out, mut notes) = (Vec::new(), Vec::new());
+            let outcome = run(&args, &mut out, &mut notes).unwrap();
+            assert_eq!(outcome.errors, 1);
+            let out = String::from_utf8(out).unwrap();
+            assert!(
+                out.starts_with("PROXY p.example:8080\nPROXY p.example:8080\nERROR: "),
+                "{out}"
+            );
+            assert!(notes.is_empty());
+        }
+    }
+
+    #[test]
+    fn microsoft_mode_prefers_ex_and_defines_get_client_version() {
+        let pac = pac_file(
+            "function FindProxyForURL(url, host) { return 'PROXY std:1; ' + typeof getClientVersion; }
+             function FindProxyForURLEx(url, host) { return 'PROXY ex:1; ' + getClientVersion(); }",
+        );
+        let base = PacArgs {
+            pac: pac.path().display().to_string(),
+            urls: vec!["http://a.example/".into()],
+            ..PacArgs::default()
+        };
+        assert_eq!(run_to_string(&base).unwrap(), "PROXY std:1; undefined\n");
+        let ex = PacArgs { ex: true, ..base };
+        assert_eq!(run_to_string(&ex).unwrap(), "PROXY ex:1; 1.0\n");
     }
 
     #[test]

@@ -162,10 +162,7 @@ fn split_described(msg: &str) -> Located {
 fn split_position(msg: &str) -> Located {
     let mut message = msg.trim_end().to_string();
     let (mut line, mut column) = (None, None);
-    loop {
-        let Some(open) = message.rfind(" (") else {
-            break;
-        };
+    while let Some(open) = message.rfind(" (") {
         let inner = match message[open + 2..].strip_suffix(')') {
             Some(i) if !i.contains(['(', ')']) => i.to_string(),
             _ => break,

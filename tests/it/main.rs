@@ -13,6 +13,7 @@ mod interop;
 mod interop_proxy;
 mod lab_scenarios;
 mod net_layer;
+mod pactester;
 mod rules;
 mod scale;
 mod support;
