@@ -383,8 +383,9 @@ fn hostile_scripts_hit_limits() {
             Err(PacError::Timeout { .. } | PacError::LimitExceeded { .. }) => {}
             other => panic!("{what}: expected a limit error, got {other:?}"),
         }
+        // Limit 0.3 s, watchdog at limit + 2 s; the rest is margin for a loaded machine.
         assert!(
-            start.elapsed() < Duration::from_secs(3),
+            start.elapsed() < Duration::from_secs(4),
             "{what}: took {:?}",
             start.elapsed()
         );
