@@ -7,6 +7,9 @@
 //! `--now` fixes the clock; local time follows the TZ of this machine. URLs Chrome never sends
 //! to a PAC (localhost, loopback, link-local) print `DIRECT` with a note, as the browser
 //! behaves. Exit status: 0, or 1 when any URL gives an error, 2 when the PAC or a flag is bad.
+//! Unlike pactester 1.3.6: evaluation goes on after a failing URL, `-u` may repeat, results
+//! follow Chromium (a non-string return is an error), and `-e` prefers `FindProxyForURLEx`
+//! (pactester's `-e` is a no-op).
 
 use std::collections::HashMap;
 use std::io::Read as _;

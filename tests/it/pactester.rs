@@ -246,10 +246,31 @@ fn pactester_errors_and_differences_by_design() {
     assert!(text(&theirs.stdout).starts_with("PROXY echo.example:1"));
     assert_eq!(text(&ours.stdout), "DIRECT\n");
     assert!(text(&ours.stderr).contains("connect DIRECT without asking the PAC"));
+
     let mut pactester_like = args.to_vec();
     pactester_like.push("--no-implicit-bypass");
     let mut ours = Command::new(bin());
     ours.arg("pac").args(&pactester_like);
     let ours = exec(ours, None);
+    assert_eq!(text(&ours.stdout), text(&theirs.stdout));
+
+    // -e: pacparser 1.3.6 keeps calling FindProxyForURL (its -e is a no-op) and has no
+    // getClientVersion; pe-doctor's -e evaluates as WinHTTP does.
+    let ex = write(
+        dir.path(),
+        "ex.pac",
+        "function FindProxyForURL(url, host) { return 'PROXY std.example:1; ' + typeof getClientVersion; }\n\
+         function FindProxyForURLEx(url, host) { return 'PROXY ex.example:1; ' + getClientVersion(); }\n",
+    );
+    let (theirs, ours) = both(
+        &["-p", &ex, "-e", "-u", "http://a.example/", "-c", "10.0.0.1"],
+        None,
+    );
+    assert_eq!(text(&theirs.stdout), "PROXY std.example:1; undefined\n");
+    assert_eq!(text(&ours.stdout), "PROXY ex.example:1; 1.0\n");
+    let (theirs, ours) = both(
+        &["-p", &ex, "-u", "http://a.example/", "-c", "10.0.0.1"],
+        None,
+    );
     assert_eq!(text(&ours.stdout), text(&theirs.stdout));
 }
