@@ -569,3 +569,36 @@ fn batch_evaluation_keeps_order_and_isolates_failures() {
     assert_eq!(r[4].as_ref().unwrap().raw, "PROXY b.example:1");
     assert!(pac.find_proxy_for_urls::<&str>(&[]).is_empty());
 }
+
+#[test]
+fn entry_point_is_read_from_the_global_object_at_each_call() {
+    // Chromium's proxy_resolver_v8 tests: a getter for FindProxyForURL that throws on the
+    // first access fails the script; one that throws on the second fails the first call.
+    let getter = |countdown: u32| {
+        format!(
+            "function realFindProxyForURL(url, host) {{ return 'DIRECT'; }}
+             var counter = {countdown};
+             Object.defineProperty(this, 'FindProxyForURL', {{ get: function () {{
+               counter--;
+               if (counter <= 0) throw 'crash!';
+               return realFindProxyForURL;
+             }} }});"
+        )
+    };
+    assert!(compile(&getter(1)).is_err());
+    let pac = compile(&getter(2)).unwrap();
+    match pac.find_proxy_for_url("http://query.com/path") {
+        Err(PacError::Eval { message }) => assert!(message.contains("crash!"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    // A script may replace its entry point; the next call uses the new one.
+    let pac = compile(
+        "function FindProxyForURL(u, h) {
+           FindProxyForURL = function () { return 'PROXY second.example:1'; };
+           return 'DIRECT';
+         }",
+    )
+    .unwrap();
+    assert_eq!(raw(&pac, "http://a/"), "DIRECT");
+    assert_eq!(raw(&pac, "http://a/"), "PROXY second.example:1");
+}
