@@ -295,7 +295,9 @@ fn collect_urls(args: &PacArgs) -> Result<Vec<Item>, PacCmdError> {
 pub fn load_pac_source(source: &str) -> Result<String, PacError> {
     if source == "-" {
         let mut bytes = Vec::new();
-        let limit = u64::try_from(pac::load::MAX_PAC_BYTES).unwrap_or(u64::MAX) + 1;
+        let limit = u64::try_from(pac::load::MAX_PAC_BYTES)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
         std::io::stdin()
             .take(limit)
             .read_to_end(&mut bytes)
@@ -319,11 +321,13 @@ pub fn load_pac_source(source: &str) -> Result<String, PacError> {
     }
 }
 
-/// Control characters escaped, so nothing from the PAC or the URL file drives the terminal.
+/// Control characters (and bidirectional overrides) escaped, so nothing from the PAC or the
+/// URL file drives or disguises the terminal.
 pub fn printable(s: &str) -> String {
     s.chars()
         .map(|c| {
-            if c.is_control() {
+            let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            if c.is_control() || bidi {
                 c.escape_default().to_string()
             } else {
                 c.to_string()
@@ -807,6 +811,13 @@ PROXY proxy.example.com:8080; PROXY backup.example.com:8080; DIRECT
         assert_eq!(lines[1], "PROXY a:1;\\u{1b}[2J");
         assert_eq!(lines[2], "DIRECT");
         assert!(lines[3].starts_with("ERROR: cannot parse URL"), "{text}");
+    }
+
+    #[test]
+    fn printable_escapes_controls_and_bidi_overrides() {
+        assert_eq!(printable("a\x1b[2Jb\tc"), "a\\u{1b}[2Jb\\tc");
+        assert_eq!(printable("x\u{202e}gpj.exe"), "x\\u{202e}gpj.exe");
+        assert_eq!(printable("bücher ok"), "bücher ok");
     }
 
     #[test]
