@@ -20,6 +20,8 @@ use std::sync::Arc;
 use pac::{EntryPreference, ImplicitBypass, PacError, PacHost, PacOptions, PacResult, PacScript};
 use serde::Serialize;
 
+use crate::report::sanitize::sanitize;
+
 /// Arguments of `pe-doctor pac` (pactester's short flags; `-h` is the host, help is `--help`).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct PacArgs {
@@ -321,21 +323,6 @@ pub fn load_pac_source(source: &str) -> Result<String, PacError> {
     }
 }
 
-/// Control characters (and bidirectional overrides) escaped, so nothing from the PAC or the
-/// URL file drives or disguises the terminal.
-pub fn printable(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-            if c.is_control() || bidi {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
 #[derive(Serialize)]
 struct JsonLine<'a> {
     url: &'a str,
@@ -463,24 +450,24 @@ fn write_text(
     for ((it, r), b) in items.iter().zip(answers).zip(bypass) {
         let shown = match (b, r) {
             (Some(_), _) => "DIRECT".to_string(),
-            (None, Ok(r)) => printable(&r.raw),
-            (None, Err(e)) => format!("ERROR: {}", printable(&e.to_string())),
+            (None, Ok(r)) => sanitize(&r.raw).into_owned(),
+            (None, Err(e)) => format!("ERROR: {}", sanitize(&e.to_string())),
         };
         if it.from_file {
-            writeln!(out, "{} : {shown}", printable(&it.url))?;
+            writeln!(out, "{} : {shown}", sanitize(&it.url))?;
         } else {
             writeln!(out, "{shown}")?;
         }
         if let Some(b) = b {
             let pac_says = match r {
-                Ok(r) => format!("the PAC would return {:?}", printable(&r.raw)),
-                Err(e) => format!("the PAC would fail: {}", printable(&e.to_string())),
+                Ok(r) => format!("the PAC would return \"{}\"", sanitize(&r.raw)),
+                Err(e) => format!("the PAC would fail: {}", sanitize(&e.to_string())),
             };
             writeln!(
                 notes,
                 "note: {}: the host is {b}: browsers (Chrome, Edge) connect DIRECT without asking \
                  the PAC; {pac_says} (--no-implicit-bypass prints that)",
-                printable(&it.url)
+                sanitize(&it.url)
             )?;
         }
     }
@@ -805,19 +792,12 @@ PROXY proxy.example.com:8080; PROXY backup.example.com:8080; DIRECT
         assert!(!text.contains('\x1b'), "{text:?}");
         let lines: Vec<&str> = text.lines().collect();
         assert!(
-            lines[0].starts_with("ERROR: PAC script threw: Error: bad \\u{1b}[31m host"),
+            lines[0].starts_with("ERROR: PAC script threw: Error: bad \\x1b[31m host"),
             "{text}"
         );
-        assert_eq!(lines[1], "PROXY a:1;\\u{1b}[2J");
+        assert_eq!(lines[1], "PROXY a:1;\\x1b[2J");
         assert_eq!(lines[2], "DIRECT");
         assert!(lines[3].starts_with("ERROR: cannot parse URL"), "{text}");
-    }
-
-    #[test]
-    fn printable_escapes_controls_and_bidi_overrides() {
-        assert_eq!(printable("a\x1b[2Jb\tc"), "a\\u{1b}[2Jb\\tc");
-        assert_eq!(printable("x\u{202e}gpj.exe"), "x\\u{202e}gpj.exe");
-        assert_eq!(printable("bücher ok"), "bücher ok");
     }
 
     #[test]

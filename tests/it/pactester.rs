@@ -2,8 +2,8 @@
 //! `libpacparser1`) on the same PAC files, URLs and flags. Where the two differ by design
 //! (Chromium semantics: implicit bypass, per-URL errors reported and evaluation continued) the
 //! test says so. Every PAC here is free of DNS lookups and pactester always gets `-c`, so
-//! neither tool sends a packet. Run by `.ci/test` with `--ignored` (.ci/run installs the
-//! package); fails when pactester is missing there.
+//! neither tool sends a packet. `#[ignore]`d where pactester may be missing; `.ci/test` runs
+//! them with PE_DOCTOR_INTEROP=1 (.ci/run installs the package), and a missing pactester fails.
 
 use super::support::bin;
 use std::io::Write as _;
@@ -98,7 +98,7 @@ function FindProxyForURL(url, host) {
 "#;
 
 #[test]
-#[ignore = "needs pactester (Debian libpacparser1); .ci/test runs it with --ignored"]
+#[ignore = "needs pactester (Debian libpacparser1); .ci/test runs it (PE_DOCTOR_INTEROP=1 adds --include-ignored)"]
 fn pactester_same_answers_for_the_shared_inputs() {
     for pac in ["small.pac", "large.pac"] {
         let pac = format!("{FIXTURES}/{pac}");
@@ -110,7 +110,7 @@ fn pactester_same_answers_for_the_shared_inputs() {
 }
 
 #[test]
-#[ignore = "needs pactester (Debian libpacparser1); .ci/test runs it with --ignored"]
+#[ignore = "needs pactester (Debian libpacparser1); .ci/test runs it (PE_DOCTOR_INTEROP=1 adds --include-ignored)"]
 fn pactester_same_answers_for_each_flag() {
     let dir = tempfile::tempdir().unwrap();
     let helpers = write(dir.path(), "helpers.pac", HELPERS_PAC);
@@ -183,7 +183,7 @@ fn pactester_same_answers_for_each_flag() {
 }
 
 #[test]
-#[ignore = "needs pactester (Debian libpacparser1); .ci/test runs it with --ignored"]
+#[ignore = "needs pactester (Debian libpacparser1); .ci/test runs it (PE_DOCTOR_INTEROP=1 adds --include-ignored)"]
 fn pactester_errors_and_differences_by_design() {
     let dir = tempfile::tempdir().unwrap();
     // A URL whose evaluation throws: both exit non-zero. pactester stops there; pe-doctor
