@@ -31,6 +31,10 @@ pub fn exit_code(report: &Report) -> u8 {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> u8 {
+    // The PAC worker sets its limits first, in a process with no runtime threads.
+    if matches!(cli.command, Command::PacWorker) {
+        return crate::pac_worker::main();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -48,13 +52,16 @@ pub fn run(cli: Cli) -> u8 {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             match crate::pac_cmd::run(&args, &mut out) {
-                Ok(()) => EXIT_OK,
+                Ok(errors) if errors > 0 => EXIT_PROBLEMS,
+                Ok(_) => EXIT_OK,
                 Err(e) => {
                     eprintln!("pe-doctor pac: {}", sanitize_lines(&e.to_string()));
                     EXIT_USAGE
                 }
             }
         }
+        // Answered above, before the runtime starts.
+        Command::PacWorker => EXIT_USAGE,
     };
     // Work that cannot be cancelled (a getaddrinfo call the deadline cut off) must not hold
     // the exit: the report is out, so wait only briefly for it.

@@ -2,16 +2,23 @@
 //!
 //! Prints what `FindProxyForURL` returns, one line per URL, in input order (`-u` URLs first,
 //! then the lines of `-f`). DNS answers come only from `--resolve` (other names fail to
-//! resolve, so nothing is sent to the network), `--my-ip` sets `myIpAddress()`, `--now` fixes
-//! the clock; local time follows the TZ of this machine.
+//! resolve, so nothing is sent to the network), `--my-ip` sets `myIpAddress()` (else this
+//! machine's address, found as Chromium does), `--now` fixes the clock; local time follows the
+//! time zone of this machine. The script runs in a worker process ([`crate::pac_worker`]) with
+//! a memory cap and a deadline; a runaway script is reported once, and every `ERROR:` line
+//! makes the exit code non-zero. Everything printed has its control characters escaped.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::time::Duration;
 
-use pac::{EntryPreference, PacError, PacHost, PacOptions, PacResult, PacScript};
+use crate::pac_worker::{self, Failure, MachineHost, Outcome, Query, Request};
+use crate::report::sanitize::{json as json_safe, sanitize};
+use pac::PacError;
 use serde::Serialize;
+
+/// Limit of the PAC's top-level code and of each call.
+pub const PER_CALL_LIMIT: Duration = Duration::from_secs(2);
 
 /// Arguments of `pe-doctor pac`.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -72,101 +79,28 @@ pub enum PacCmdError {
         /// What went wrong.
         error: PacError,
     },
+    /// The PAC does not compile, or its top-level code fails.
+    #[error("--pac {source_name}: {message}")]
+    Compile {
+        /// File path or URL given to `--pac`.
+        source_name: String,
+        /// What went wrong.
+        message: String,
+    },
     /// Writing the output failed.
     #[error("writing output: {0}")]
     Io(#[from] std::io::Error),
 }
 
-/// The host seen by the PAC under `pe-doctor pac`: DNS from `--resolve`, own addresses from
-/// `--my-ip`, the clock from `--now` or this machine, local offset from this machine's TZ.
-#[derive(Debug)]
-struct CliHost {
-    names: HashMap<String, Vec<IpAddr>>,
-    my_ips: Vec<IpAddr>,
-    fixed_now_ms: Option<i64>,
-    offset_s: i32,
-}
-
-impl PacHost for CliHost {
-    fn resolve_v4(&self, host: &str) -> Vec<std::net::Ipv4Addr> {
-        self.resolve_all(host)
-            .into_iter()
-            .filter_map(|ip| match ip {
-                IpAddr::V4(v4) => Some(v4),
-                IpAddr::V6(_) => None,
-            })
-            .collect()
-    }
-
-    fn resolve_all(&self, host: &str) -> Vec<IpAddr> {
-        self.names
-            .get(&host.trim_end_matches('.').to_ascii_lowercase())
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    fn my_addresses(&self) -> Vec<IpAddr> {
-        self.my_ips.clone()
-    }
-
-    fn now_utc_millis(&self) -> i64 {
-        self.fixed_now_ms.unwrap_or_else(|| {
-            let now = time::OffsetDateTime::now_utc();
-            i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
-        })
-    }
-
-    fn local_offset_seconds(&self, _utc_seconds: i64) -> i32 {
-        self.offset_s
-    }
-}
-
-/// This machine's UTC offset at `at`, in seconds: from the `time` crate, else (it refuses in
-/// multi-threaded processes on some systems) from the `date` tool, else 0 (UTC).
-fn local_offset_seconds(at: time::OffsetDateTime) -> i32 {
-    if let Ok(o) = time::UtcOffset::local_offset_at(at) {
-        return o.whole_seconds();
-    }
-    if cfg!(windows) {
-        return 0;
-    }
-    let secs = at.unix_timestamp().to_string();
-    let attempts: [&[&str]; 2] = [&["-d", &format!("@{secs}"), "+%z"], &["-r", &secs, "+%z"]];
-    for args in attempts {
-        if let Ok(out) = std::process::Command::new("date").args(args).output()
-            && out.status.success()
-            && let Some(v) = parse_z_offset(String::from_utf8_lossy(&out.stdout).trim())
-        {
-            return v;
-        }
-    }
-    0
-}
-
-/// Parses `+HHMM` / `-HHMM` (as printed by `date +%z`) into seconds.
-fn parse_z_offset(s: &str) -> Option<i32> {
-    let (sign, digits) = match s.as_bytes().first()? {
-        b'+' => (1, &s[1..]),
-        b'-' => (-1, &s[1..]),
-        _ => return None,
-    };
-    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let h: i32 = digits[..2].parse().ok()?;
-    let m: i32 = digits[2..].parse().ok()?;
-    Some(sign * (h * 3600 + m * 60))
-}
-
-fn build_host(args: &PacArgs) -> Result<CliHost, PacCmdError> {
-    let mut names: HashMap<String, Vec<IpAddr>> = HashMap::new();
+fn build_host(args: &PacArgs) -> Result<MachineHost, PacCmdError> {
+    let mut host = MachineHost::new();
     for r in &args.resolve {
-        let (host, ips) = r.split_once('=').ok_or_else(|| PacCmdError::BadFlag {
+        let (name, ips) = r.split_once('=').ok_or_else(|| PacCmdError::BadFlag {
             flag: "--resolve",
             message: format!("{r:?} is not HOST=IP"),
         })?;
-        let host = host.trim();
-        if host.is_empty() {
+        let name = name.trim();
+        if name.is_empty() {
             return Err(PacCmdError::BadFlag {
                 flag: "--resolve",
                 message: format!("{r:?} has no host"),
@@ -177,39 +111,31 @@ fn build_host(args: &PacArgs) -> Result<CliHost, PacCmdError> {
                 flag: "--resolve",
                 message: format!("{ip:?} in {r:?} is not an IP address"),
             })?;
-            names
-                .entry(host.trim_end_matches('.').to_ascii_lowercase())
-                .or_default()
-                .push(ip);
+            host.add_name(name, &[ip]);
         }
     }
-    let mut my_ips = Vec::new();
+    let mut my_ips: Vec<IpAddr> = Vec::new();
     for ip in &args.my_ip {
         my_ips.push(ip.trim().parse().map_err(|_| PacCmdError::BadFlag {
             flag: "--my-ip",
             message: format!("{ip:?} is not an IP address"),
         })?);
     }
-    let (fixed_now_ms, at) = match &args.now {
-        Some(s) => {
-            let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-                .map_err(|e| PacCmdError::BadFlag {
-                    flag: "--now",
-                    message: format!("{s:?} is not an RFC 3339 time: {e}"),
-                })?;
-            (
-                Some(i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)),
-                t,
-            )
-        }
-        None => (None, time::OffsetDateTime::now_utc()),
-    };
-    Ok(CliHost {
-        names,
-        my_ips,
-        fixed_now_ms,
-        offset_s: local_offset_seconds(at),
-    })
+    if my_ips.is_empty() {
+        my_ips = pac_worker::my_ip::candidates(&pac_worker::my_ip::MachineSource {
+            resolve_hostname: true,
+        });
+    }
+    host = host.with_my_ips(my_ips);
+    if let Some(s) = &args.now {
+        let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| PacCmdError::BadFlag {
+                flag: "--now",
+                message: format!("{s:?} is not an RFC 3339 time: {e}"),
+            })?;
+        host = host.with_now(i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(0));
+    }
+    Ok(host)
 }
 
 fn collect_urls(args: &PacArgs) -> Result<Vec<String>, PacCmdError> {
@@ -255,74 +181,110 @@ struct JsonLine<'a> {
     url: &'a str,
     result: Option<&'a str>,
     directives: Vec<String>,
-    entry_point: Option<String>,
-    bad_entries: &'a [String],
+    entry_point: Option<&'a str>,
+    bad_entries: Vec<String>,
     alerts: &'a [String],
     dns_queries: &'a [String],
     error: Option<String>,
 }
 
-/// Runs `pe-doctor pac`, writing to `out`. Evaluation errors of single URLs are reported on
-/// that URL's line (`ERROR: ...`); loading/compiling/flag errors end the command.
-pub fn run(args: &PacArgs, out: &mut dyn std::io::Write) -> Result<(), PacCmdError> {
+/// Evaluates `urls` in a worker process, under one deadline for all of them.
+fn evaluate(req: &Request) -> Result<Outcome, PacCmdError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let n = u32::try_from(req.queries.len()).unwrap_or(u32::MAX);
+    // Each call has its own limit; a run of healthy calls is never cut short.
+    let budget = PER_CALL_LIMIT
+        .saturating_mul(n.saturating_add(1))
+        .saturating_add(Duration::from_secs(3));
+    Ok(runtime.block_on(async {
+        let deadline = tokio::time::Instant::now() + budget;
+        pac_worker::evaluate(req, deadline).await
+    }))
+}
+
+/// The text of an `ERROR:` line: the first failure in full, the queries it left unevaluated
+/// in short (a runaway script is reported once).
+fn error_text(f: &Failure) -> String {
+    match f {
+        Failure::NotRun { after } => format!("not evaluated (see the error for {after})"),
+        f => f.to_string(),
+    }
+}
+
+/// Runs `pe-doctor pac`, writing to `out`; returns the number of `ERROR:` lines. Evaluation
+/// errors of single URLs are reported on that URL's line (`ERROR: ...`); loading, compiling
+/// and flag errors end the command.
+pub fn run(args: &PacArgs, out: &mut dyn std::io::Write) -> Result<usize, PacCmdError> {
     let host = build_host(args)?;
     let urls = collect_urls(args)?;
-    let pac_err = |error: PacError| PacCmdError::Pac {
+    let text = load_pac_source(&args.pac).map_err(|error| PacCmdError::Pac {
         source_name: args.pac.clone(),
         error,
-    };
-    let text = load_pac_source(&args.pac).map_err(pac_err)?;
-    let options = PacOptions {
-        host: Arc::new(host),
-        entry_point: if args.ex {
-            EntryPreference::PreferEx
-        } else {
-            EntryPreference::Standard
-        },
-        ..PacOptions::default()
-    };
-    let script = PacScript::compile(&text, options).map_err(pac_err)?;
-    let answers = script.find_proxy_for_urls(&urls);
-    let results: Vec<(String, Result<PacResult, PacError>)> =
-        urls.into_iter().zip(answers).collect();
-    if args.json {
-        let empty: Vec<String> = Vec::new();
-        let lines: Vec<JsonLine<'_>> = results
+    })?;
+    let req = Request {
+        source: text,
+        host,
+        queries: urls
             .iter()
+            .map(|u| Query {
+                url: u.clone(),
+                host: None,
+            })
+            .collect(),
+        prefer_ex: args.ex,
+        per_call_ms: u64::try_from(PER_CALL_LIMIT.as_millis()).unwrap_or(u64::MAX),
+    };
+    let outcome = evaluate(&req)?;
+    if let Err(f) = &outcome.compiled {
+        return Err(PacCmdError::Compile {
+            source_name: args.pac.clone(),
+            message: f.to_string(),
+        });
+    }
+    let errors = outcome.answers.iter().filter(|a| a.is_err()).count();
+    if args.json {
+        let lines: Vec<JsonLine<'_>> = urls
+            .iter()
+            .zip(&outcome.answers)
             .map(|(url, r)| match r {
-                Ok(r) => JsonLine {
-                    url,
-                    result: Some(&r.raw),
-                    directives: r.directives.iter().map(ToString::to_string).collect(),
-                    entry_point: Some(r.entry_point.to_string()),
-                    bad_entries: &r.bad_entries,
-                    alerts: &r.alerts,
-                    dns_queries: &r.dns_queries,
-                    error: None,
-                },
+                Ok(r) => {
+                    let (directives, bad_entries) = pac::parse_pac_result(&r.raw);
+                    JsonLine {
+                        url,
+                        result: Some(&r.raw),
+                        directives: directives.iter().map(ToString::to_string).collect(),
+                        entry_point: Some(&r.entry_point),
+                        bad_entries,
+                        alerts: &r.alerts,
+                        dns_queries: &r.dns_queries,
+                        error: None,
+                    }
+                }
                 Err(e) => JsonLine {
                     url,
                     result: None,
                     directives: Vec::new(),
                     entry_point: None,
-                    bad_entries: &empty,
-                    alerts: &empty,
-                    dns_queries: &empty,
-                    error: Some(e.to_string()),
+                    bad_entries: Vec::new(),
+                    alerts: &[],
+                    dns_queries: &[],
+                    error: Some(error_text(e)),
                 },
             })
             .collect();
         let json = serde_json::to_string_pretty(&lines).map_err(std::io::Error::other)?;
-        writeln!(out, "{json}")?;
+        writeln!(out, "{}", json_safe(&json))?;
     } else {
-        for (_, r) in &results {
+        for r in &outcome.answers {
             match r {
-                Ok(r) => writeln!(out, "{}", r.raw)?,
-                Err(e) => writeln!(out, "ERROR: {e}")?,
+                Ok(r) => writeln!(out, "{}", sanitize(&r.raw))?,
+                Err(e) => writeln!(out, "ERROR: {}", sanitize(&error_text(e)))?,
             }
         }
     }
-    Ok(())
+    Ok(errors)
 }
 
 #[cfg(test)]
@@ -452,15 +414,6 @@ PROXY proxy.example.com:8080; PROXY backup.example.com:8080; DIRECT
     }
 
     #[test]
-    fn parses_date_offsets() {
-        assert_eq!(parse_z_offset("+0530"), Some(19_800));
-        assert_eq!(parse_z_offset("-0100"), Some(-3600));
-        assert_eq!(parse_z_offset("+0000"), Some(0));
-        assert_eq!(parse_z_offset("UTC"), None);
-        assert_eq!(parse_z_offset("+05:30"), None);
-    }
-
-    #[test]
     fn errors_name_the_flag_or_file() {
         let base = PacArgs {
             pac: format!("{BENCH}/small.pac"),
@@ -526,5 +479,51 @@ PROXY proxy.example.com:8080; PROXY backup.example.com:8080; DIRECT
             "{out}"
         );
         assert!(out.ends_with("\nDIRECT\n"), "{out}");
+        let mut sink = Vec::new();
+        let errors = run(
+            &PacArgs {
+                pac: bad.path().display().to_string(),
+                urls: vec!["http://x/".into(), "http://y/".into()],
+                ..PacArgs::default()
+            },
+            &mut sink,
+        )
+        .unwrap();
+        assert_eq!(errors, 1, "one ERROR line, counted for the exit code");
+    }
+
+    #[test]
+    fn nothing_from_the_script_reaches_the_output_raw() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        write!(
+            f,
+            "function FindProxyForURL(u, h) {{ alert('\\x1b]0;title\\x07');
+               if (h == 'x') throw new Error('\\x1b[2Jgone\\u009b31m');
+               return 'PROXY a\\x1b[31m:1'; }}"
+        )
+        .unwrap();
+        let base = PacArgs {
+            pac: f.path().display().to_string(),
+            urls: vec!["http://a/".into(), "http://x/".into()],
+            ..PacArgs::default()
+        };
+        let text = run_to_string(&base).unwrap();
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(
+            text.starts_with(
+                "PROXY a\\x1b[31m:1\nERROR: PAC script threw: Error: \\x1b[2Jgone\\u{9b}31m"
+            ),
+            "{text}"
+        );
+        let json = run_to_string(&PacArgs { json: true, ..base }).unwrap();
+        assert!(
+            !json.chars().any(|c| c.is_control() && c != '\n'),
+            "{json:?}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v[0]["alerts"][0], "\u{1b}]0;title\u{7}");
     }
 }
