@@ -55,37 +55,6 @@ pub struct PacReport {
     pub verdicts: Vec<PacVerdict>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wpad_devolution() {
-        assert_eq!(
-            wpad_candidates(&["emea.corp.example.com".into()]),
-            vec![
-                "http://wpad.emea.corp.example.com/wpad.dat",
-                "http://wpad.corp.example.com/wpad.dat",
-                "http://wpad.example.com/wpad.dat",
-                "http://wpad/wpad.dat",
-            ]
-        );
-        assert_eq!(wpad_candidates(&[]), vec!["http://wpad/wpad.dat"]);
-    }
-
-    #[tokio::test]
-    async fn wpad_is_never_fetched_off_loopback_in_lab_mode() {
-        let net = Net::new(Vec::new(), true, crate::net::tls::TrustRoots::default());
-        let found = discover_wpad(
-            &["corp.example.com".into()],
-            &net,
-            Duration::from_millis(200),
-        )
-        .await;
-        assert_eq!(found, None);
-    }
-}
-
 /// Loads the PAC text from a file or URL (fetched through `net`: `--connect-to`, the loopback
 /// guard and `--ca-file` apply).
 pub async fn load(source: &str, net: &Net, timeout: Duration) -> Result<String, String> {
@@ -259,4 +228,35 @@ pub async fn evaluate(
         })
         .collect();
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wpad_devolution() {
+        assert_eq!(
+            wpad_candidates(&["emea.corp.example.com".into()]),
+            vec![
+                "http://wpad.emea.corp.example.com/wpad.dat",
+                "http://wpad.corp.example.com/wpad.dat",
+                "http://wpad.example.com/wpad.dat",
+                "http://wpad/wpad.dat",
+            ]
+        );
+        assert_eq!(wpad_candidates(&[]), vec!["http://wpad/wpad.dat"]);
+    }
+
+    #[tokio::test]
+    async fn wpad_is_never_fetched_off_loopback_in_lab_mode() {
+        let net = Net::new(Vec::new(), true, crate::net::tls::TrustRoots::default());
+        let found = discover_wpad(
+            &["corp.example.com".into()],
+            &net,
+            Duration::from_millis(200),
+        )
+        .await;
+        assert_eq!(found, None);
+    }
 }
