@@ -296,6 +296,8 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
+    // The PAC runs in a worker process: this built pe-doctor, not the bench binary.
+    pe_doctor::pac_worker::set_exe(env!("CARGO_BIN_EXE_pe-doctor"));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -23,6 +23,9 @@ pub enum Command {
     Pac(crate::pac_cmd::PacArgs),
     /// Run a built-in simulated scenario on loopback and show the real report.
     Lab(LabArgs),
+    /// Internal: evaluate a PAC for the parent process (request on stdin, answers on stdout).
+    #[command(name = "pac-worker", hide = true)]
+    PacWorker,
 }
 
 /// Report formats.

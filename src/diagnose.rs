@@ -485,7 +485,7 @@ async fn connection_phase(
                 by,
                 &plan.targets,
                 resolutions,
-                Vec::new(),
+                None,
                 net,
                 left().min(Duration::from_secs(30)),
             )

@@ -25,6 +25,7 @@ pub mod model;
 pub mod net;
 pub mod pac_cmd;
 pub mod pac_fetch;
+pub mod pac_worker;
 pub mod plan;
 pub mod probe;
 pub mod report;

@@ -4,23 +4,28 @@
 //! and prints like it: the bare result for each `-u` URL, `URL : RESULT` for each line of
 //! `-f`, in input order (`-u` first). DNS answers come only from `--resolve` (other names fail
 //! to resolve, so nothing is sent to the network), `-c`/`--my-ip` sets `myIpAddress()`,
-//! `--now` fixes the clock; local time follows the TZ of this machine. URLs Chrome never sends
-//! to a PAC (localhost, loopback, link-local) print `DIRECT` with a note, as the browser
-//! behaves. Exit status: 0, or 1 when any URL gives an error, 2 when the PAC or a flag is bad.
-//! Unlike pactester 1.3.6: evaluation goes on after a failing URL, `-u` may repeat, results
-//! follow Chromium (a non-string return is an error), and `-e` prefers `FindProxyForURLEx`
-//! (pactester's `-e` is a no-op).
+//! `--now` fixes the clock; local time follows the time zone of this machine. The script runs in
+//! a worker process ([`crate::pac_worker`]) with a memory cap and a deadline; a runaway script
+//! is reported once (later URLs are "not evaluated"). URLs Chrome never sends to a PAC
+//! (localhost, loopback, link-local) print `DIRECT` with a note, as the browser behaves.
+//! Everything printed has its control characters escaped. Exit status: 0, or 1 when any URL
+//! gives an error, 2 when the PAC or a flag is bad. Unlike pactester 1.3.6: evaluation goes on
+//! after a failing URL, `-u` may repeat, results follow Chromium (a non-string return is an
+//! error), and `-e` prefers `FindProxyForURLEx` (pactester's `-e` is a no-op).
 
-use std::collections::HashMap;
 use std::io::Read as _;
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::time::Duration;
 
-use pac::{EntryPreference, ImplicitBypass, PacError, PacHost, PacOptions, PacResult, PacScript};
+use pac::{ImplicitBypass, PacError};
 use serde::Serialize;
 
-use crate::report::sanitize::sanitize;
+use crate::pac_worker::{self, Evaluated, Failure, MachineHost, Outcome, Query, Request};
+use crate::report::sanitize::{json as json_safe, sanitize};
+
+/// Limit of the PAC's top-level code and of each call.
+pub const PER_CALL_LIMIT: Duration = Duration::from_secs(2);
 
 /// Arguments of `pe-doctor pac` (pactester's short flags; `-h` is the host, help is `--help`).
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -97,13 +102,21 @@ pub enum PacCmdError {
         /// 1-based column.
         column: Option<u32>,
     },
-    /// The PAC cannot be loaded or has no entry point.
+    /// The PAC cannot be loaded.
     #[error("--pac {source_name}: {error}")]
     Pac {
         /// File path or URL given to `--pac`.
         source_name: String,
         /// What went wrong.
         error: PacError,
+    },
+    /// The PAC has no entry point, its top-level code ran away, or its worker failed.
+    #[error("--pac {source_name}: {message}")]
+    Script {
+        /// File path or URL given to `--pac`.
+        source_name: String,
+        /// What went wrong.
+        message: String,
     },
     /// Writing the output failed.
     #[error("writing output: {0}")]
@@ -118,96 +131,18 @@ fn position(line: Option<u32>, column: Option<u32>) -> String {
     }
 }
 
-/// The host seen by the PAC under `pe-doctor pac`: DNS from `--resolve`, own addresses from
-/// `--my-ip`, the clock from `--now` or this machine, local offset from this machine's TZ.
-#[derive(Debug)]
-struct CliHost {
-    names: HashMap<String, Vec<IpAddr>>,
-    my_ips: Vec<IpAddr>,
-    fixed_now_ms: Option<i64>,
-    offset_s: i32,
-}
-
-impl PacHost for CliHost {
-    fn resolve_v4(&self, host: &str) -> Vec<std::net::Ipv4Addr> {
-        self.resolve_all(host)
-            .into_iter()
-            .filter_map(|ip| match ip {
-                IpAddr::V4(v4) => Some(v4),
-                IpAddr::V6(_) => None,
-            })
-            .collect()
-    }
-
-    fn resolve_all(&self, host: &str) -> Vec<IpAddr> {
-        self.names
-            .get(&host.trim_end_matches('.').to_ascii_lowercase())
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    fn my_addresses(&self) -> Vec<IpAddr> {
-        self.my_ips.clone()
-    }
-
-    fn now_utc_millis(&self) -> i64 {
-        self.fixed_now_ms.unwrap_or_else(|| {
-            let now = time::OffsetDateTime::now_utc();
-            i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
-        })
-    }
-
-    fn local_offset_seconds(&self, _utc_seconds: i64) -> i32 {
-        self.offset_s
-    }
-}
-
-/// This machine's UTC offset at `at`, in seconds: from the `time` crate, else (it refuses in
-/// multi-threaded processes on some systems) from the `date` tool, else 0 (UTC).
-fn local_offset_seconds(at: time::OffsetDateTime) -> i32 {
-    if let Ok(o) = time::UtcOffset::local_offset_at(at) {
-        return o.whole_seconds();
-    }
-    if cfg!(windows) {
-        return 0;
-    }
-    let secs = at.unix_timestamp().to_string();
-    let attempts: [&[&str]; 2] = [&["-d", &format!("@{secs}"), "+%z"], &["-r", &secs, "+%z"]];
-    for args in attempts {
-        if let Ok(out) = std::process::Command::new("date").args(args).output()
-            && out.status.success()
-            && let Some(v) = parse_z_offset(String::from_utf8_lossy(&out.stdout).trim())
-        {
-            return v;
-        }
-    }
-    0
-}
-
-/// Parses `+HHMM` / `-HHMM` (as printed by `date +%z`) into seconds.
-fn parse_z_offset(s: &str) -> Option<i32> {
-    let (sign, digits) = match s.as_bytes().first()? {
-        b'+' => (1, &s[1..]),
-        b'-' => (-1, &s[1..]),
-        _ => return None,
-    };
-    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let h: i32 = digits[..2].parse().ok()?;
-    let m: i32 = digits[2..].parse().ok()?;
-    Some(sign * (h * 3600 + m * 60))
-}
-
-fn build_host(args: &PacArgs) -> Result<CliHost, PacCmdError> {
-    let mut names: HashMap<String, Vec<IpAddr>> = HashMap::new();
+/// The machine the PAC sees: DNS from `--resolve` (other names fail), own addresses from
+/// `-c`/`--my-ip` (else this machine's, found as Chromium does), the clock from `--now`; the
+/// worker reads this machine's time zone.
+fn build_host(args: &PacArgs) -> Result<MachineHost, PacCmdError> {
+    let mut host = MachineHost::new();
     for r in &args.resolve {
-        let (host, ips) = r.split_once('=').ok_or_else(|| PacCmdError::BadFlag {
+        let (name, ips) = r.split_once('=').ok_or_else(|| PacCmdError::BadFlag {
             flag: "--resolve",
             message: format!("{r:?} is not HOST=IP"),
         })?;
-        let host = host.trim();
-        if host.is_empty() {
+        let name = name.trim();
+        if name.is_empty() {
             return Err(PacCmdError::BadFlag {
                 flag: "--resolve",
                 message: format!("{r:?} has no host"),
@@ -218,39 +153,31 @@ fn build_host(args: &PacArgs) -> Result<CliHost, PacCmdError> {
                 flag: "--resolve",
                 message: format!("{ip:?} in {r:?} is not an IP address"),
             })?;
-            names
-                .entry(host.trim_end_matches('.').to_ascii_lowercase())
-                .or_default()
-                .push(ip);
+            host.add_name(name, &[ip]);
         }
     }
-    let mut my_ips = Vec::new();
+    let mut my_ips: Vec<IpAddr> = Vec::new();
     for ip in &args.my_ip {
         my_ips.push(ip.trim().parse().map_err(|_| PacCmdError::BadFlag {
             flag: "--my-ip",
             message: format!("{ip:?} is not an IP address"),
         })?);
     }
-    let (fixed_now_ms, at) = match &args.now {
-        Some(s) => {
-            let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-                .map_err(|e| PacCmdError::BadFlag {
-                    flag: "--now",
-                    message: format!("{s:?} is not an RFC 3339 time: {e}"),
-                })?;
-            (
-                Some(i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)),
-                t,
-            )
-        }
-        None => (None, time::OffsetDateTime::now_utc()),
-    };
-    Ok(CliHost {
-        names,
-        my_ips,
-        fixed_now_ms,
-        offset_s: local_offset_seconds(at),
-    })
+    if my_ips.is_empty() {
+        my_ips = pac_worker::my_ip::candidates(&pac_worker::my_ip::MachineSource {
+            resolve_hostname: true,
+        });
+    }
+    host = host.with_my_ips(my_ips);
+    if let Some(s) = &args.now {
+        let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| PacCmdError::BadFlag {
+                flag: "--now",
+                message: format!("{s:?} is not an RFC 3339 time: {e}"),
+            })?;
+        host = host.with_now(i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(0));
+    }
+    Ok(host)
 }
 
 /// One URL to evaluate and where it came from.
@@ -328,8 +255,8 @@ struct JsonLine<'a> {
     url: &'a str,
     result: Option<&'a str>,
     directives: Vec<String>,
-    entry_point: Option<String>,
-    bad_entries: &'a [String],
+    entry_point: Option<&'a str>,
+    bad_entries: Vec<String>,
     alerts: &'a [String],
     dns_queries: &'a [String],
     error: Option<String>,
@@ -351,6 +278,9 @@ pub struct PacOutcome {
     pub errors: usize,
 }
 
+/// One answer of the worker.
+type Answer = Result<Evaluated, Failure>;
+
 /// Runs `pe-doctor pac`, writing results to `out` and notes (implicit bypass) to `notes`.
 /// Evaluation errors of single URLs are reported on that URL's line (`ERROR: ...`) and counted;
 /// loading/compiling/flag errors end the command.
@@ -366,34 +296,37 @@ pub fn run(
     } else {
         args.pac.clone()
     };
-    let pac_err = |error: PacError| match error {
-        PacError::Compile {
-            message,
-            line,
-            column,
-        } => PacCmdError::Compile {
-            source_name: source_name.clone(),
-            message,
-            line,
-            column,
-        },
-        error => PacCmdError::Pac {
-            source_name: source_name.clone(),
-            error,
-        },
+    let text = load_pac_source(&args.pac).map_err(|error| PacCmdError::Pac {
+        source_name: source_name.clone(),
+        error,
+    })?;
+    let req = Request {
+        source: text,
+        host,
+        queries: items
+            .iter()
+            .map(|it| query(it, args.host.as_deref()))
+            .collect(),
+        // Microsoft mode: FindProxyForURLEx preferred and getClientVersion defined.
+        prefer_ex: args.ex,
+        per_call_ms: u64::try_from(PER_CALL_LIMIT.as_millis()).unwrap_or(u64::MAX),
     };
-    let text = load_pac_source(&args.pac).map_err(pac_err)?;
-    let options = PacOptions {
-        host: Arc::new(host),
-        entry_point: if args.ex {
-            EntryPreference::PreferEx
-        } else {
-            EntryPreference::Standard
-        },
-        ..PacOptions::default()
-    };
-    let script = PacScript::compile(&text, options).map_err(pac_err)?;
-    let answers = evaluate(&script, &items, args.host.as_deref());
+    let outcome = evaluate(&req)?;
+    if let Err(f) = &outcome.compiled {
+        return Err(match outcome.compile_detail {
+            Some(c) => PacCmdError::Compile {
+                source_name,
+                message: c.message,
+                line: c.line,
+                column: c.column,
+            },
+            None => PacCmdError::Script {
+                source_name,
+                message: f.to_string(),
+            },
+        });
+    }
+    let answers = outcome.answers;
     // Chromium's rules; WinHTTP (-e) is not the browser, so none there.
     let bypass: Vec<Option<ImplicitBypass>> = items
         .iter()
@@ -418,40 +351,56 @@ pub fn run(
     Ok(PacOutcome { errors })
 }
 
-/// Evaluates every item: `-u` URLs with the `-h` host when given, others with their own.
-fn evaluate(
-    script: &PacScript,
-    items: &[Item],
-    host: Option<&str>,
-) -> Vec<Result<PacResult, PacError>> {
-    let Some(host) = host else {
-        let urls: Vec<&str> = items.iter().map(|it| it.url.as_str()).collect();
-        return script.find_proxy_for_urls(&urls);
+/// The worker's question for `item`: `-u` URLs with the `-h` host when given (when the URL
+/// does not parse, the worker derives the host and reports the URL error, as without `-h`).
+fn query(item: &Item, host: Option<&str>) -> Query {
+    let host = match host {
+        Some(h) if !item.from_file && pac::sanitize_url(&item.url).is_ok() => Some(h.to_string()),
+        _ => None,
     };
-    items
-        .iter()
-        .map(|it| {
-            if it.from_file {
-                script.find_proxy_for_url(&it.url)
-            } else {
-                pac::sanitize_url(&it.url).and_then(|_| script.find_proxy(&it.url, host))
-            }
-        })
-        .collect()
+    Query {
+        url: item.url.clone(),
+        host,
+    }
+}
+
+/// Evaluates the queries in a worker process, under one deadline for all of them.
+fn evaluate(req: &Request) -> Result<Outcome, PacCmdError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let n = u32::try_from(req.queries.len()).unwrap_or(u32::MAX);
+    // Each call has its own limit; a run of healthy calls is never cut short.
+    let budget = PER_CALL_LIMIT
+        .saturating_mul(n.saturating_add(1))
+        .saturating_add(Duration::from_secs(3));
+    Ok(runtime.block_on(async {
+        let deadline = tokio::time::Instant::now() + budget;
+        pac_worker::evaluate(req, deadline).await
+    }))
+}
+
+/// The text of an error: the first failure in full, the queries it left unevaluated in short
+/// (a runaway script is reported once).
+fn error_text(f: &Failure) -> String {
+    match f {
+        Failure::NotRun { after } => format!("not evaluated (see the error for {after})"),
+        f => f.to_string(),
+    }
 }
 
 fn write_text(
     out: &mut dyn std::io::Write,
     notes: &mut dyn std::io::Write,
     items: &[Item],
-    answers: &[Result<PacResult, PacError>],
+    answers: &[Answer],
     bypass: &[Option<ImplicitBypass>],
 ) -> std::io::Result<()> {
     for ((it, r), b) in items.iter().zip(answers).zip(bypass) {
         let shown = match (b, r) {
             (Some(_), _) => "DIRECT".to_string(),
             (None, Ok(r)) => sanitize(&r.raw).into_owned(),
-            (None, Err(e)) => format!("ERROR: {}", sanitize(&e.to_string())),
+            (None, Err(e)) => format!("ERROR: {}", sanitize(&error_text(e))),
         };
         if it.from_file {
             writeln!(out, "{} : {shown}", sanitize(&it.url))?;
@@ -461,7 +410,7 @@ fn write_text(
         if let Some(b) = b {
             let pac_says = match r {
                 Ok(r) => format!("the PAC would return \"{}\"", sanitize(&r.raw)),
-                Err(e) => format!("the PAC would fail: {}", sanitize(&e.to_string())),
+                Err(e) => format!("the PAC would fail: {}", sanitize(&error_text(e))),
             };
             writeln!(
                 notes,
@@ -477,10 +426,9 @@ fn write_text(
 fn write_json(
     out: &mut dyn std::io::Write,
     items: &[Item],
-    answers: &[Result<PacResult, PacError>],
+    answers: &[Answer],
     bypass: &[Option<ImplicitBypass>],
 ) -> std::io::Result<()> {
-    let empty: Vec<String> = Vec::new();
     let lines: Vec<JsonLine<'_>> = items
         .iter()
         .zip(answers)
@@ -488,28 +436,31 @@ fn write_json(
         .map(|((it, r), b)| {
             let url = it.url.as_str();
             let mut line = match r {
-                Ok(r) => JsonLine {
-                    url,
-                    result: Some(&r.raw),
-                    directives: r.directives.iter().map(ToString::to_string).collect(),
-                    entry_point: Some(r.entry_point.to_string()),
-                    bad_entries: &r.bad_entries,
-                    alerts: &r.alerts,
-                    dns_queries: &r.dns_queries,
-                    error: None,
-                    implicit_bypass: None,
-                    pac_result: None,
-                    pac_error: None,
-                },
+                Ok(r) => {
+                    let (directives, bad_entries) = pac::parse_pac_result(&r.raw);
+                    JsonLine {
+                        url,
+                        result: Some(&r.raw),
+                        directives: directives.iter().map(ToString::to_string).collect(),
+                        entry_point: Some(&r.entry_point),
+                        bad_entries,
+                        alerts: &r.alerts,
+                        dns_queries: &r.dns_queries,
+                        error: None,
+                        implicit_bypass: None,
+                        pac_result: None,
+                        pac_error: None,
+                    }
+                }
                 Err(e) => JsonLine {
                     url,
                     result: None,
                     directives: Vec::new(),
                     entry_point: None,
-                    bad_entries: &empty,
-                    alerts: &empty,
-                    dns_queries: &empty,
-                    error: Some(e.to_string()),
+                    bad_entries: Vec::new(),
+                    alerts: &[],
+                    dns_queries: &[],
+                    error: Some(error_text(e)),
                     implicit_bypass: None,
                     pac_result: None,
                     pac_error: None,
@@ -527,7 +478,7 @@ fn write_json(
         })
         .collect();
     let json = serde_json::to_string_pretty(&lines).map_err(std::io::Error::other)?;
-    writeln!(out, "{json}")
+    writeln!(out, "{}", json_safe(&json))
 }
 
 #[cfg(test)]
@@ -906,15 +857,6 @@ PROXY proxy.example.com:8080; PROXY backup.example.com:8080; DIRECT
     }
 
     #[test]
-    fn parses_date_offsets() {
-        assert_eq!(parse_z_offset("+0530"), Some(19_800));
-        assert_eq!(parse_z_offset("-0100"), Some(-3600));
-        assert_eq!(parse_z_offset("+0000"), Some(0));
-        assert_eq!(parse_z_offset("UTC"), None);
-        assert_eq!(parse_z_offset("+05:30"), None);
-    }
-
-    #[test]
     fn errors_name_the_flag_or_file() {
         let base = PacArgs {
             pac: format!("{BENCH}/small.pac"),
@@ -980,5 +922,68 @@ PROXY proxy.example.com:8080; PROXY backup.example.com:8080; DIRECT
             "{out}"
         );
         assert!(out.ends_with("\nDIRECT\n"), "{out}");
+    }
+
+    #[test]
+    fn nothing_from_the_script_reaches_the_output_raw() {
+        let pac = pac_file(
+            "function FindProxyForURL(u, h) { alert('\\x1b]0;title\\x07');
+               if (h == 'x') throw new Error('\\x1b[2Jgone\\u009b31m');
+               return 'PROXY a\\x1b[31m:1'; }",
+        );
+        let base = PacArgs {
+            pac: pac.path().display().to_string(),
+            urls: vec!["http://a/".into(), "http://x/".into()],
+            ..PacArgs::default()
+        };
+        let text = run_to_string(&base).unwrap();
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(
+            text.starts_with(
+                "PROXY a\\x1b[31m:1\nERROR: PAC script threw: Error: \\x1b[2Jgone\\u{9b}31m"
+            ),
+            "{text}"
+        );
+        let json = run_to_string(&PacArgs { json: true, ..base }).unwrap();
+        assert!(
+            !json.chars().any(|c| c.is_control() && c != '\n'),
+            "{json:?}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v[0]["alerts"][0], "\u{1b}]0;title\u{7}");
+    }
+
+    #[test]
+    fn a_runaway_script_is_reported_once_and_host_flag_reaches_the_worker() {
+        let pac = pac_file(
+            "function FindProxyForURL(u, h) { if (h == 'spin') while (true) {} return 'PROXY ' + h + ':1'; }",
+        );
+        let mut out = Vec::new();
+        let outcome = run(
+            &PacArgs {
+                pac: pac.path().display().to_string(),
+                urls: vec!["http://a/".into(), "http://b/".into()],
+                host: Some("spin".into()),
+                ..PacArgs::default()
+            },
+            &mut out,
+            &mut std::io::sink(),
+        )
+        .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(
+            lines[0].starts_with("ERROR: ") && !lines[0].contains("not evaluated"),
+            "{text}"
+        );
+        assert_eq!(
+            lines[1],
+            "ERROR: not evaluated (see the error for http://a/)"
+        );
+        assert_eq!(outcome.errors, 2);
     }
 }

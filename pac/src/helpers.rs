@@ -563,11 +563,8 @@ fn is_in_net(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsVal
 
 fn my_ip_address(_: &JsValue, _: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
     let st = state(ctx)?;
-    let ip = st
-        .host
-        .my_addresses()
-        .first()
-        .map_or_else(|| "127.0.0.1".to_string(), |ip| ip::canonical(*ip));
+    let ip = crate::host::my_ip_address(st.host.as_ref())
+        .map_or_else(|| "127.0.0.1".to_string(), ip::canonical);
     Ok(JsString::from(ip.as_str()).into())
 }
 

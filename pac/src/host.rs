@@ -12,12 +12,24 @@ pub trait PacHost: Send + Sync + std::fmt::Debug {
     fn resolve_v4(&self, host: &str) -> Vec<Ipv4Addr>;
     /// All addresses of `host`, IPv6 and IPv4 (for `dnsResolveEx`); empty = failure.
     fn resolve_all(&self, host: &str) -> Vec<IpAddr>;
-    /// This machine's addresses in preference order (first = `myIpAddress`); empty = unknown.
+    /// This machine's addresses in preference order, as `myIpAddressEx()` lists them;
+    /// `myIpAddress()` is the first IPv4 among them, else the first (see [`my_ip_address`]);
+    /// empty = unknown.
     fn my_addresses(&self) -> Vec<IpAddr>;
     /// Current time, milliseconds since the Unix epoch (UTC).
     fn now_utc_millis(&self) -> i64;
     /// Offset of local time from UTC, in seconds, at the given UTC instant (seconds since epoch).
     fn local_offset_seconds(&self, utc_seconds: i64) -> i32;
+}
+
+/// What `myIpAddress()` returns for `host`: the first IPv4 of its addresses, else the first
+/// address (Chromium favours IPv4 for legacy reasons, crbug.com/905126); `None` = `127.0.0.1`.
+pub fn my_ip_address(host: &dyn PacHost) -> Option<IpAddr> {
+    let all = host.my_addresses();
+    all.iter()
+        .find(|ip| ip.is_ipv4())
+        .or_else(|| all.first())
+        .copied()
 }
 
 /// A fixed host: a table of names, fixed own addresses, a fixed instant and a fixed offset.
@@ -48,7 +60,7 @@ impl StaticHost {
         self.names.entry(normalize(name)).or_default().push(ip);
     }
 
-    /// Sets this machine's addresses (first = `myIpAddress()`).
+    /// Sets this machine's addresses (`myIpAddressEx()`; `myIpAddress()` favours IPv4).
     pub fn with_my_ips(mut self, ips: Vec<IpAddr>) -> Self {
         self.my_ips = ips;
         self

@@ -31,6 +31,7 @@ mod hoist;
 mod host;
 mod ip;
 pub mod load;
+mod local;
 mod shexp;
 mod url;
 
@@ -41,7 +42,8 @@ use std::time::Duration;
 pub use bypass::{ImplicitBypass, implicit_bypass};
 pub use directive::{Directive, parse_pac_result};
 pub use error::PacError;
-pub use host::{PacHost, StaticHost};
+pub use host::{PacHost, StaticHost, my_ip_address};
+pub use local::LocalScript;
 pub use url::sanitize_url;
 
 use engine::{Engine, Stop};

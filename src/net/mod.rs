@@ -28,6 +28,11 @@ impl Net {
         }
     }
 
+    /// Lab/test mode: every destination must be loopback.
+    pub fn loopback_only(&self) -> bool {
+        self.loopback_only
+    }
+
     /// A TLS client configuration offering `alpn`: the OS store plus `--ca-file`; in lab/test
     /// mode with CA files, only those. An error names the cause (e.g. the platform verifier
     /// cannot start).

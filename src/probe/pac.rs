@@ -1,15 +1,15 @@
 //! The machine's PAC file in the diagnosis: load it (file or URL, never through a proxy),
-//! compile it once, and evaluate it for every target URL with the DNS answers the system
-//! resolver gave, so `dnsResolve`/`isInNet` in the script see what the browser would see.
+//! then evaluate it for every target URL in a worker process, with the DNS answers the system
+//! resolver gave and this machine's addresses, clock and time zone, so `dnsResolve`, `isInNet`,
+//! `myIpAddress` and `timeRange` in the script see what the browser would see.
 
 use crate::model::{Resolution, ResolverRole};
 use crate::net::Net;
+use crate::pac_worker::{self, MachineHost, Query, Request, my_ip};
 use crate::targets::Target;
-use pac::{Directive, PacHost, PacOptions, PacScript};
+use pac::Directive;
 use serde::Serialize;
-use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Arc;
+use std::net::IpAddr;
 use std::time::Duration;
 
 /// What the PAC said for one target.
@@ -53,75 +53,6 @@ pub struct PacReport {
     pub entry_point: Option<String>,
     /// One verdict per target.
     pub verdicts: Vec<PacVerdict>,
-}
-
-/// DNS for the script from the diagnosis's own answers; the real clock and time zone.
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wpad_devolution() {
-        assert_eq!(
-            wpad_candidates(&["emea.corp.example.com".into()]),
-            vec![
-                "http://wpad.emea.corp.example.com/wpad.dat",
-                "http://wpad.corp.example.com/wpad.dat",
-                "http://wpad.example.com/wpad.dat",
-                "http://wpad/wpad.dat",
-            ]
-        );
-        assert_eq!(wpad_candidates(&[]), vec!["http://wpad/wpad.dat"]);
-    }
-
-    #[tokio::test]
-    async fn wpad_is_never_fetched_off_loopback_in_lab_mode() {
-        let net = Net::new(Vec::new(), true, crate::net::tls::TrustRoots::default());
-        let found = discover_wpad(
-            &["corp.example.com".into()],
-            &net,
-            Duration::from_millis(200),
-        )
-        .await;
-        assert_eq!(found, None);
-    }
-}
-
-#[derive(Debug)]
-struct DiagnosisHost {
-    names: HashMap<String, Vec<IpAddr>>,
-    my: Vec<IpAddr>,
-}
-
-impl PacHost for DiagnosisHost {
-    fn resolve_v4(&self, host: &str) -> Vec<Ipv4Addr> {
-        self.resolve_all(host)
-            .into_iter()
-            .filter_map(|a| match a {
-                IpAddr::V4(v4) => Some(v4),
-                IpAddr::V6(_) => None,
-            })
-            .collect()
-    }
-    fn resolve_all(&self, host: &str) -> Vec<IpAddr> {
-        let key = host.trim_end_matches('.').to_ascii_lowercase();
-        if let Ok(ip) = key.parse::<IpAddr>() {
-            return vec![ip];
-        }
-        self.names.get(&key).cloned().unwrap_or_default()
-    }
-    fn my_addresses(&self) -> Vec<IpAddr> {
-        self.my.clone()
-    }
-    fn now_utc_millis(&self) -> i64 {
-        (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
-    }
-    fn local_offset_seconds(&self, utc_seconds: i64) -> i32 {
-        time::OffsetDateTime::from_unix_timestamp(utc_seconds)
-            .ok()
-            .and_then(|t| time::UtcOffset::local_offset_at(t).ok())
-            .map_or(0, |o| o.whole_seconds())
-    }
 }
 
 /// Loads the PAC text from a file or URL (fetched through `net`: `--connect-to`, the loopback
@@ -176,16 +107,36 @@ pub async fn discover_wpad(search: &[String], net: &Net, timeout: Duration) -> O
         .find_map(|(u, r)| r.ok().map(|_| u))
 }
 
-/// Loads, compiles and evaluates the PAC for every target.
+/// Limit of the PAC's top-level code and of each call in the diagnosis.
+const PER_CALL_LIMIT: Duration = Duration::from_secs(2);
+
+/// This machine's `myIpAddressEx()` list, found as Chromium does (bounded by `limit`: the
+/// hostname lookup may wait on a DNS server). In lab and test runs the hostname is not
+/// resolved, since the system resolver could ask a server off the machine.
+pub async fn my_addresses(loopback_only: bool, limit: Duration) -> Vec<IpAddr> {
+    let source = my_ip::MachineSource {
+        resolve_hostname: !loopback_only,
+    };
+    let job = tokio::task::spawn_blocking(move || my_ip::candidates(&source));
+    match tokio::time::timeout(limit, job).await {
+        Ok(Ok(found)) => found,
+        _ => Vec::new(),
+    }
+}
+
+/// Loads the PAC and evaluates it for every target in a worker process, with the DNS answers
+/// of the system resolver, this machine's addresses (`my_addresses`, else found here) and its
+/// clock and time zone. Nothing about the script can take the diagnosis down or past `timeout`.
 pub async fn evaluate(
     source: &str,
     configured_by: &str,
     targets: &[Target],
     resolutions: &[Resolution],
-    my_addresses: Vec<IpAddr>,
+    my_addresses: Option<Vec<IpAddr>>,
     net: &Net,
     timeout: Duration,
 ) -> PacReport {
+    let deadline = tokio::time::Instant::now() + timeout;
     let mut report = PacReport {
         source: source.to_string(),
         configured_by: configured_by.to_string(),
@@ -201,101 +152,111 @@ pub async fn evaluate(
             return report;
         }
     };
-    let mut names: HashMap<String, Vec<IpAddr>> = HashMap::new();
+    let mine = match my_addresses {
+        Some(m) => m,
+        None => {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            self::my_addresses(net.loopback_only(), left.min(Duration::from_secs(1))).await
+        }
+    };
+    let mut host = MachineHost::new().with_my_ips(mine);
     for r in resolutions
         .iter()
         .filter(|r| r.resolver.role == ResolverRole::System)
     {
-        names.insert(r.fqdn.clone(), r.addresses.clone());
+        host.add_name(&r.fqdn, &r.addresses);
     }
-    let host = Arc::new(DiagnosisHost {
-        names,
-        my: my_addresses,
-    });
-    let fqdns: Vec<String> = targets.iter().map(|t| t.fqdn.clone()).collect();
-    let per_call = timeout.min(Duration::from_secs(2));
-    let joined = tokio::task::spawn_blocking(move || {
-        let options = PacOptions {
-            host,
-            timeout: per_call,
-            ..PacOptions::default()
-        };
-        let script = PacScript::compile(&text, options).map_err(|e| e.to_string())?;
-        // The first name alone: a script that runs away (time or loop limits) would do so for
-        // every name, so it is not run again. Then one round trip for all the others.
-        let urls: Vec<String> = fqdns.iter().map(|f| format!("https://{f}/")).collect();
-        let mut results = Vec::with_capacity(urls.len());
-        if let (Some(url), Some(host)) = (urls.first(), fqdns.first()) {
-            let first = script.find_proxy(url, host);
-            let runaway = matches!(
-                first,
-                Err(pac::PacError::Timeout { .. } | pac::PacError::LimitExceeded { .. })
-            );
-            let rest: Vec<Result<pac::PacResult, pac::PacError>> = if runaway {
-                let msg = first
-                    .as_ref()
-                    .err()
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                urls[1..]
-                    .iter()
-                    .map(|_| Err(pac::PacError::Engine(format!("not run again: {msg}"))))
-                    .collect()
-            } else {
-                script.find_proxy_for_urls(&urls[1..])
-            };
-            results.push(first);
-            results.extend(rest);
-        }
-        let verdicts: Vec<PacVerdict> = fqdns
+    let urls: Vec<String> = targets
+        .iter()
+        .map(|t| format!("https://{}/", t.fqdn))
+        .collect();
+    let req = Request {
+        source: text,
+        host,
+        queries: targets
             .iter()
-            .zip(urls)
-            .zip(results)
-            .map(|((fqdn, url), r)| match r {
-                Ok(r) => {
-                    let eff = r.effective_directives();
-                    PacVerdict {
-                        fqdn: fqdn.clone(),
-                        url,
-                        result: Some(r.raw.clone()),
-                        directives: eff.iter().map(ToString::to_string).collect(),
-                        bad_entries: r.bad_entries.clone(),
-                        error: None,
-                        first: eff.first().cloned(),
-                    }
-                }
-                Err(e) => PacVerdict {
-                    fqdn: fqdn.clone(),
-                    url,
-                    result: None,
-                    directives: Vec::new(),
-                    bad_entries: Vec::new(),
-                    error: Some(e.to_string()),
-                    first: None,
-                },
+            .zip(&urls)
+            .map(|(t, u)| Query {
+                url: u.clone(),
+                host: Some(t.fqdn.clone()),
             })
-            .collect();
-        Ok::<_, String>((verdicts, script.has_find_proxy_for_url_ex()))
-    });
-    // Bounded by the diagnosis deadline; a script stuck where the engine cannot interrupt it
-    // is left to its own limits on its thread.
-    let joined = match tokio::time::timeout(timeout, joined).await {
-        Ok(j) => j,
-        Err(_) => {
-            report.compile_error = Some(format!(
-                "the PAC did not finish within {} ms",
-                timeout.as_millis()
-            ));
-            return report;
-        }
+            .collect(),
+        prefer_ex: false,
+        per_call_ms: u64::try_from(PER_CALL_LIMIT.min(timeout).as_millis()).unwrap_or(1),
     };
-    match joined {
-        Ok(Ok((verdicts, _))) => {
-            report.entry_point = Some("FindProxyForURL".into());
-            report.verdicts = verdicts;
-        }
-        Ok(Err(e)) => report.compile_error = Some(e),
-        Err(e) => report.compile_error = Some(format!("PAC evaluation thread failed: {e}")),
+    let outcome = pac_worker::evaluate(&req, deadline).await;
+    if let Err(f) = &outcome.compiled {
+        report.compile_error = Some(f.to_string());
+        return report;
     }
+    report.entry_point = outcome
+        .answers
+        .iter()
+        .find_map(|a| a.as_ref().ok().map(|e| e.entry_point.clone()))
+        .or_else(|| Some("FindProxyForURL".into()));
+    report.verdicts = targets
+        .iter()
+        .zip(urls)
+        .zip(outcome.answers)
+        .map(|((t, url), r)| match r {
+            Ok(r) => {
+                let (directives, bad_entries) = pac::parse_pac_result(&r.raw);
+                let eff = if directives.is_empty() {
+                    vec![Directive::Direct]
+                } else {
+                    directives
+                };
+                PacVerdict {
+                    fqdn: t.fqdn.clone(),
+                    url,
+                    result: Some(r.raw),
+                    directives: eff.iter().map(ToString::to_string).collect(),
+                    bad_entries,
+                    error: None,
+                    first: eff.first().cloned(),
+                }
+            }
+            Err(e) => PacVerdict {
+                fqdn: t.fqdn.clone(),
+                url,
+                result: None,
+                directives: Vec::new(),
+                bad_entries: Vec::new(),
+                error: Some(e.to_string()),
+                first: None,
+            },
+        })
+        .collect();
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wpad_devolution() {
+        assert_eq!(
+            wpad_candidates(&["emea.corp.example.com".into()]),
+            vec![
+                "http://wpad.emea.corp.example.com/wpad.dat",
+                "http://wpad.corp.example.com/wpad.dat",
+                "http://wpad.example.com/wpad.dat",
+                "http://wpad/wpad.dat",
+            ]
+        );
+        assert_eq!(wpad_candidates(&[]), vec!["http://wpad/wpad.dat"]);
+    }
+
+    #[tokio::test]
+    async fn wpad_is_never_fetched_off_loopback_in_lab_mode() {
+        let net = Net::new(Vec::new(), true, crate::net::tls::TrustRoots::default());
+        let found = discover_wpad(
+            &["corp.example.com".into()],
+            &net,
+            Duration::from_millis(200),
+        )
+        .await;
+        assert_eq!(found, None);
+    }
 }

@@ -51,6 +51,27 @@ pub fn is_unsafe(c: char) -> bool {
         )
 }
 
+/// Serialised JSON with every control character JSON leaves raw (C1 controls, `DEL`, bidi
+/// overrides, line separators) written as a `\uXXXX` escape: the same value, safe to print.
+pub fn json(text: &str) -> Cow<'_, str> {
+    let raw = |c: char| is_unsafe(c) && !matches!(c, '\n' | '\r' | '\t');
+    if !text.chars().any(raw) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if raw(c) {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{u:04x}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 fn escape(s: &str, keep_lines: bool) -> Cow<'_, str> {
     let keep = |c: char| keep_lines && matches!(c, '\n' | '\t');
     if !s.chars().any(|c| is_unsafe(c) && !keep(c)) {
@@ -80,6 +101,16 @@ fn escape(s: &str, keep_lines: bool) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_keeps_its_value_and_loses_raw_controls() {
+        let value = serde_json::json!({"a": "x\u{9b}31m\u{1b}[2J\u{202e}\u{7f}"});
+        let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+        let safe = json(&text);
+        assert!(!safe.chars().any(|c| is_unsafe(c) && c != '\n'), "{safe}");
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap_or_default();
+        assert_eq!(back, value);
+    }
 
     #[test]
     fn escapes_terminal_controls_visibly() {

@@ -6,6 +6,7 @@ use pe_doctor::model::ResolverRole;
 use pe_doctor::report::model::Verdict;
 
 async fn ids_of(name: &str) -> (Vec<&'static str>, Verdict, pe_doctor::report::model::Report) {
+    crate::support::use_built_pac_worker();
     let run = scenarios::setup(name, &LabOptions::default())
         .await
         .expect("setup");
@@ -97,6 +98,7 @@ async fn latency_is_paid_once_per_dependency_not_per_query() {
         latency: std::time::Duration::from_millis(150),
         ..LabOptions::default()
     };
+    crate::support::use_built_pac_worker();
     let run = scenarios::setup("healthy", &opts).await.expect("setup");
     let report = run.diagnose().await;
     assert_eq!(report.verdict, Verdict::Healthy);
@@ -105,6 +107,7 @@ async fn latency_is_paid_once_per_dependency_not_per_query() {
 
 #[tokio::test]
 async fn doh_leak_goes_through_a_real_doh_front_end() {
+    crate::support::use_built_pac_worker();
     let run = scenarios::setup("doh-leak", &LabOptions::default())
         .await
         .expect("setup");
@@ -134,6 +137,7 @@ async fn doh_leak_goes_through_a_real_doh_front_end() {
 }
 
 async fn lab(name: &str) -> pe_doctor::report::model::Report {
+    crate::support::use_built_pac_worker();
     let run = scenarios::setup(name, &LabOptions::default())
         .await
         .expect("setup");
@@ -390,6 +394,7 @@ async fn jump_box_is_recognised_from_dmi() {
 }
 
 async fn with_pac(source: &str) -> pe_doctor::report::model::Report {
+    crate::support::use_built_pac_worker();
     let run = scenarios::setup("pac-sends-to-proxy", &LabOptions::default())
         .await
         .expect("setup");
@@ -439,7 +444,21 @@ async fn broken_and_hostile_pacs_are_pac_eval_failed_within_the_limits() {
             "not-a-string.pac",
             "function FindProxyForURL(url, host) { return 42; }",
         ),
+        (
+            "out-of-memory.pac",
+            "function FindProxyForURL(url, host) { var s = 'xxxxxxxxxxxxxxxx'; \
+             for (var i = 0; i < 30; i++) { s = s + s; } return 'DIRECT'; }",
+        ),
+        (
+            "catastrophic-regex.pac",
+            "function FindProxyForURL(url, host) { \
+             /^(a+)+$/.test('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!'); return 'DIRECT'; }",
+        ),
     ] {
+        // The memory cap is Linux's (RLIMIT_DATA); elsewhere this would grow unbounded.
+        if name == "out-of-memory.pac" && !cfg!(target_os = "linux") {
+            continue;
+        }
         let path = dir.path().join(name);
         std::fs::write(&path, body).unwrap();
         let started = std::time::Instant::now();
@@ -455,6 +474,13 @@ async fn broken_and_hostile_pacs_are_pac_eval_failed_within_the_limits() {
             !r.findings.iter().any(|f| f.id == "pac.not-direct"),
             "{name}"
         );
+        let why = f.evidence.join("\n");
+        match name {
+            "out-of-memory.pac" => assert!(why.contains("out of memory"), "{why}"),
+            "catastrophic-regex.pac" => assert!(why.contains("process was stopped"), "{why}"),
+            "loop.pac" => assert!(why.contains("time limit"), "{why}"),
+            _ => {}
+        }
     }
 }
 

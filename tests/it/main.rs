@@ -13,6 +13,8 @@ mod interop;
 mod interop_proxy;
 mod lab_scenarios;
 mod net_layer;
+#[cfg(target_os = "linux")]
+mod pac_machine;
 mod pactester;
 mod rules;
 mod scale;

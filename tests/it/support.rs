@@ -7,6 +7,11 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_pe-doctor")
 }
 
+/// In-process diagnoses evaluate PACs in this built pe-doctor (the test binary is not one).
+pub fn use_built_pac_worker() {
+    pe_doctor::pac_worker::set_exe(bin());
+}
+
 /// Runs pe-doctor with `args` (stdin closed, NO_COLOR set).
 pub fn run(args: &[&str]) -> Output {
     Command::new(bin())
