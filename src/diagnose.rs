@@ -173,6 +173,7 @@ async fn run_diagnosis(
     for job in collecting.machine {
         job.finish(&mut host).await;
     }
+    crate::host::raw_capture::record_facts(&host);
     let vpn = finish_route_lookups(routes, &mut host).await;
     let host = &host;
 
