@@ -201,7 +201,8 @@ pub fn machine() -> Vec<Collector> {
     ]
 }
 
-#[cfg(test)]
+// The tests use `sleep`: Unix only.
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
