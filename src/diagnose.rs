@@ -187,6 +187,7 @@ async fn run_diagnosis(
     for job in collecting.machine {
         job.finish(&mut host).await;
     }
+    crate::host::raw_capture::record_facts(&host);
     let routes = finish_route_lookups(routes, &mut host).await;
     let host = &host;
 
