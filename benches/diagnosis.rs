@@ -182,8 +182,11 @@ fn hung_tools_case(timeout_s: u64) -> bool {
     for tool in tools {
         let path = fake.join(tool);
         std::fs::write(&path, "#!/bin/sh\nsleep 60 &\nwait\n").expect("write");
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
     }
     std::fs::write(d.join("resolv.conf"), "nameserver 127.0.0.53\n").expect("write");
     let script = format!(

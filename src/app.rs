@@ -83,9 +83,36 @@ async fn diagnose(args: &DiagnoseArgs) -> u8 {
     let Ok(output) = open_output(config.output.as_deref()) else {
         return EXIT_USAGE;
     };
+    if let Some(dir) = &args.save_raw {
+        if let Err(e) = crate::save_raw::prepare(dir) {
+            eprintln!(
+                "pe-doctor: --save-raw {}",
+                sanitize_lines(&format!("{}: {e}", dir.display()))
+            );
+            return EXIT_USAGE;
+        }
+        crate::host::raw_capture::start();
+    }
     let spinner = Spinner::start(config.targets.len());
     let report = crate::diagnose::diagnose_this_machine(&config).await;
     spinner.stop().await;
+    if let Some(dir) = &args.save_raw {
+        let recorded = crate::host::raw_capture::take();
+        match crate::save_raw::save(dir, &recorded, config.redact) {
+            Ok(_) => eprintln!(
+                "pe-doctor: {} raw captures and the parsed facts written to {}",
+                recorded.captures.len(),
+                sanitize_lines(&dir.display().to_string())
+            ),
+            Err(e) => {
+                eprintln!(
+                    "pe-doctor: cannot write to {}",
+                    sanitize_lines(&format!("{}: {e}", dir.display()))
+                );
+                return EXIT_USAGE;
+            }
+        }
+    }
     emit(report, config.redact, config.format, output)
 }
 

@@ -135,6 +135,10 @@ pub struct DiagnoseArgs {
     /// Keep usernames, home paths and credentials in the report.
     #[arg(long)]
     pub no_redact: bool,
+    /// Also write every OS tool's raw output and the parsed facts into DIR (for the helpdesk;
+    /// redacted like the report).
+    #[arg(long, value_name = "DIR")]
+    pub save_raw: Option<PathBuf>,
     /// Refuse every destination that is not loopback (tests and lab runs).
     #[arg(long, hide = true)]
     pub loopback_only: bool,

@@ -171,6 +171,9 @@ pub struct Config {
     pub redact: bool,
     /// Refuse any destination that is not loopback (lab and tests).
     pub loopback_only: bool,
+    /// The expected state from `--expected` (empty without it): connection approval and the
+    /// zone group, beyond the names and IPs merged into `targets`.
+    pub expected: targets::ExpectedState,
 }
 
 /// The settings file: the keys are the long flag names (`inference-endpoint`, `no-host-dns`);
@@ -445,8 +448,9 @@ impl Config {
         for f in pick_vec(a.fqdns, file.fqdn) {
             targets.push(targets::parse_fqdn_arg(&f)?);
         }
+        let mut expected = targets::ExpectedState::default();
         if let Some(path) = pick(a.expected, file.expected) {
-            let expected = targets::load_expected(&path)?;
+            expected = targets::load_expected(&path)?;
             targets::merge_expected(&mut targets, &expected);
         }
         if targets.is_empty() {
@@ -557,6 +561,7 @@ impl Config {
             output: pick(a.output, file.output),
             redact: !(a.no_redact || file.no_redact),
             loopback_only: a.loopback_only,
+            expected,
         })
     }
 }

@@ -146,12 +146,26 @@ async fn run_diagnosis(
     );
     let system_answers = run::fan_out(jobs(&system_q), deadline.instant()).await;
     let mut resolutions = resolutions_of(&plan, &system_q, system_answers, per_probe);
-    let routes = start_route_lookups(&host, &resolutions, deadline);
+    let system_ips = private_ips(resolutions.iter().map(|(_, r)| r), &[]);
+    let mut routes = start_route_lookups(&host, system_ips, deadline);
     let other_answers = others.join().await.unwrap_or_default();
     resolutions.extend(resolutions_of(&plan, &other_q, other_answers, per_probe));
     // Report order: by name, then resolver column.
     resolutions.sort_by_key(|(q, _)| *q);
     let resolutions: Vec<Resolution> = resolutions.into_iter().map(|(_, r)| r).collect();
+    // Then every other private address (other resolvers, the expected state) and a public one,
+    // to tell the default route from a LAN / ExpressRoute route. A lookup sends nothing.
+    let expected: Vec<IpAddr> = plan
+        .targets
+        .iter()
+        .flat_map(|t| t.expected_ips.iter().copied())
+        .collect();
+    let mut more: Vec<IpAddr> = private_ips(resolutions.iter(), &expected)
+        .into_iter()
+        .filter(|ip| !routes.iter().any(|(r, _)| r == ip))
+        .collect();
+    more.push(INTERNET_PROBE);
+    routes.extend(start_route_lookups(&host, more, deadline));
 
     if let Some(proxy) = collecting.proxy {
         proxy.finish(&mut host).await;
@@ -173,7 +187,8 @@ async fn run_diagnosis(
     for job in collecting.machine {
         job.finish(&mut host).await;
     }
-    let vpn = finish_route_lookups(routes, &mut host).await;
+    crate::host::raw_capture::record_facts(&host);
+    let routes = finish_route_lookups(routes, &mut host).await;
     let host = &host;
 
     let hosts_path = config
@@ -183,19 +198,31 @@ async fn run_diagnosis(
         .unwrap_or_else(hosts_file::default_path);
     let hosts = hosts_file::read(&hosts_path);
     let resolvers: Vec<_> = plan.resolvers.iter().map(|r| r.info.clone()).collect();
-    let mut findings = findings::dns::evaluate(DnsFacts {
+    let azure_vm = host.azure_vm.as_ref().is_some_and(|v| v.is_azure);
+    let mut findings = findings::pe::evaluate(&config.expected, &plan.targets);
+    findings.extend(findings::net::subnet_overlap(
+        &routes,
+        azure_vm,
+        &resolutions,
+        &plan.targets,
+    ));
+    findings.extend(findings::dns::evaluate(DnsFacts {
         targets: &plan.targets,
         resolvers: &resolvers,
         resolutions: &resolutions,
         hosts: &hosts,
         hosts_path: Some(&hosts_path),
-    });
+        routes: &routes,
+        azure_vm,
+        configured: &host.dns_servers,
+    }));
     findings.extend(findings::browser::evaluate(
         &host.browsers,
         &plan.targets,
         &resolutions,
     ));
-    findings.extend(findings::vpn::evaluate(host, &vpn, &connections));
+    let vpn = findings::vpn::evaluate(host, &routes, &connections, &findings);
+    findings.extend(vpn);
     findings.extend(findings::vpn::os_doh(host));
     if let Some(p) = &pac {
         findings.extend(findings::pac::evaluate(p, &plan.targets));
@@ -206,6 +233,10 @@ async fn run_diagnosis(
         &connections,
     ));
     findings::sort(&mut findings);
+    // An offline machine explains everything else: one finding, no DNS blame.
+    if let Some(offline) = findings::net::offline(&host.interfaces, &resolutions) {
+        findings = vec![offline];
+    }
 
     let verdict = verdict(&resolutions, &findings);
     Report {
@@ -265,7 +296,11 @@ fn resolutions_of(
         .filter_map(|&(t, r)| {
             let (answer, elapsed_ms) = answers.next().flatten().unwrap_or_else(|| {
                 (
-                    DnsAnswer::failed(DnsStatus::Timeout, "overall deadline reached"),
+                    DnsAnswer::unanswered(
+                        DnsStatus::Timeout,
+                        FailKind::Timeout,
+                        "overall deadline reached",
+                    ),
                     per_probe.as_millis() as u64,
                 )
             });
@@ -288,7 +323,11 @@ fn verdict(resolutions: &[Resolution], findings: &[findings::Finding]) -> Verdic
         r.resolver.role != ResolverRole::AzureDns
             && !matches!(r.status, DnsStatus::Timeout | DnsStatus::Error)
     });
-    if !answered {
+    if !answered
+        || findings
+            .iter()
+            .any(|f| f.id == findings::FindingId::NetOffline)
+    {
         Verdict::Inconclusive
     } else if findings
         .iter()
@@ -316,6 +355,7 @@ fn resolution(
         class,
         elapsed_ms,
         error: answer.error,
+        failure: answer.failure,
     }
 }
 
@@ -355,7 +395,7 @@ impl Probes {
                 None => DnsAnswer::failed(DnsStatus::Error, "no such resolver"),
                 Some(Ask::Getaddrinfo) => system::resolve(&name, per_probe).await,
                 Some(Ask::Dns(addr)) => match dialer.check_addr(addr) {
-                    Err(e) => DnsAnswer::failed(DnsStatus::Error, e.message),
+                    Err(e) => DnsAnswer::unanswered(DnsStatus::Error, e.kind, e.message),
                     Ok(()) => dns::resolve(addr, &name, per_probe.min(DNS_PROBE_LIMIT)).await,
                 },
                 Some(Ask::Doh(endpoint)) => match (&doh, endpoint) {
@@ -633,50 +673,75 @@ fn unprobed(fqdn: String, route: Route, reason: RouteReason, failure: ProbeError
     }
 }
 
-/// Starts a route lookup for every private address the system resolver returned.
-fn start_route_lookups(
-    host: &HostFacts,
-    resolutions: &[(Question, Resolution)],
-    deadline: Deadline,
-) -> Vec<(IpAddr, run::Task<Result<RouteInfo, RouteError>>)> {
+/// An address on the public internet whose route is the default route (TEST-NET-1; only
+/// looked up, never contacted).
+const INTERNET_PROBE: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1));
+
+/// The private (non-loopback) addresses among the answers, then `extra`, each once.
+fn private_ips<'a>(
+    resolutions: impl Iterator<Item = &'a Resolution>,
+    extra: &[IpAddr],
+) -> Vec<IpAddr> {
     let mut ips: Vec<IpAddr> = Vec::new();
-    for (_, r) in resolutions
-        .iter()
-        .filter(|(_, r)| r.resolver.role == ResolverRole::System)
-    {
-        for a in &r.addresses {
-            if crate::classify::is_private(*a) && !a.is_loopback() && !ips.contains(a) {
-                ips.push(*a);
-            }
+    let answered = resolutions.flat_map(|r| r.addresses.iter());
+    for a in answered.chain(extra.iter()) {
+        if crate::classify::is_private(*a) && !a.is_loopback() && !ips.contains(a) {
+            ips.push(*a);
         }
     }
+    ips
+}
+
+/// Starts a route lookup for each address.
+fn start_route_lookups(
+    host: &HostFacts,
+    ips: Vec<IpAddr>,
+    deadline: Deadline,
+) -> Vec<(IpAddr, run::Task<Result<RouteInfo, RouteError>>)> {
     ips.into_iter()
         .filter_map(|ip| Some((ip, host.routes.start(ip, deadline)?)))
         .collect()
 }
 
-/// The VPN verdict for each looked-up address; a lookup cut off by the deadline is a note
-/// and an unknown verdict.
+/// The route facts of each looked-up private address (VPN verdict, default route, on-link);
+/// a lookup cut off by the deadline is a note and an unknown verdict.
 async fn finish_route_lookups(
     lookups: Vec<(IpAddr, run::Task<Result<RouteInfo, RouteError>>)>,
     host: &mut HostFacts,
-) -> Vec<(IpAddr, VpnVerdict)> {
-    let mut out = Vec::new();
+) -> Vec<findings::vpn::RouteFact> {
+    let mut done: Vec<(IpAddr, Option<Result<RouteInfo, RouteError>>)> = Vec::new();
     for (ip, task) in lookups {
-        let verdict = match task.join().await {
+        done.push((ip, task.join().await));
+    }
+    let internet: Option<RouteInfo> = done.iter().find_map(|(ip, r)| match r {
+        Some(Ok(route)) if *ip == INTERNET_PROBE => Some(route.clone()),
+        _ => None,
+    });
+    let mut out = Vec::new();
+    for (ip, lookup) in done.into_iter().filter(|(ip, _)| *ip != INTERNET_PROBE) {
+        let (verdict, route) = match lookup {
             Some(lookup) => {
                 if let Err(e @ RouteError::Tool { .. }) = &lookup {
                     host.notes.push(e.to_string());
                 }
-                vpn_verdict_from_lookup(ip, &lookup, &host.interfaces)
+                (
+                    vpn_verdict_from_lookup(ip, &lookup, &host.interfaces),
+                    lookup.ok(),
+                )
             }
             None => {
                 let why = format!("the route lookup for {ip} did not finish before the deadline");
                 host.notes.push(why.clone());
-                VpnVerdict::Unknown { why }
+                (VpnVerdict::Unknown { why }, None)
             }
         };
-        out.push((ip, verdict));
+        out.push(findings::vpn::RouteFact::new(
+            ip,
+            verdict,
+            route.as_ref(),
+            internet.as_ref(),
+            &host.interfaces,
+        ));
     }
     out
 }

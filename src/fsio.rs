@@ -278,13 +278,7 @@ impl Output {
             &mut options,
             rustix::fs::OFlags::NONBLOCK.bits() as i32,
         );
-        let file = options.open(path).map_err(|e| {
-            #[cfg(unix)]
-            if e.raw_os_error() == Some(rustix::io::Errno::NXIO.raw_os_error()) {
-                return io::Error::new(e.kind(), "is a FIFO that no program is reading");
-            }
-            e
-        })?;
+        let file = options.open(path).map_err(explain_open_error)?;
         if !is_stream(&file.metadata()?.file_type()) {
             return Err(io::Error::new(
                 ErrorKind::InvalidInput,
@@ -500,4 +494,19 @@ mod tests {
                 .is_fifo()
         );
     }
+}
+
+/// Names the error of opening a FIFO that no program reads (Unix `ENXIO`).
+#[cfg(unix)]
+fn explain_open_error(e: io::Error) -> io::Error {
+    if e.raw_os_error() == Some(rustix::io::Errno::NXIO.raw_os_error()) {
+        return io::Error::new(e.kind(), "is a FIFO that no program is reading");
+    }
+    e
+}
+
+/// Elsewhere the error stands as it is.
+#[cfg(not(unix))]
+fn explain_open_error(e: io::Error) -> io::Error {
+    e
 }

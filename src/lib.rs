@@ -30,4 +30,5 @@ pub mod plan;
 pub mod probe;
 pub mod report;
 pub mod run;
+pub mod save_raw;
 pub mod targets;

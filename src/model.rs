@@ -138,6 +138,9 @@ pub enum FailKind {
     Status,
     /// Refused by the loopback guard (lab / test mode).
     Guard,
+    /// The resolver library gave up for now (getaddrinfo `EAI_AGAIN`): no DNS server answered
+    /// or one answered SERVFAIL; the library does not say which.
+    TryAgain,
     /// Anything else (local I/O error, bad input).
     Other,
 }
@@ -267,4 +270,7 @@ pub struct Resolution {
     /// Failure detail.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why no answer arrived (transport failures only), as rules read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailKind>,
 }

@@ -4,7 +4,9 @@
 pub mod browser;
 pub mod connect;
 pub mod dns;
+pub mod net;
 pub mod pac;
+pub mod pe;
 pub mod scope;
 pub mod vpn;
 
@@ -194,6 +196,28 @@ impl FindingId {
     }
 }
 
+impl FindingId {
+    /// The severities a finding with this id can have, the usual one first (README's table
+    /// lists them joined by `/`).
+    pub fn severities(self) -> &'static [Severity] {
+        use Severity::{Error, Info, Warning};
+        match self {
+            FindingId::DnsResolversDisagree
+            | FindingId::OsDohEnabled
+            | FindingId::PacNotDirect
+            | FindingId::ConnectTlsIntercepted
+            | FindingId::VpnNotDetected
+            | FindingId::PeZoneGroupMissing => &[Warning],
+            FindingId::BrowserDohEnabled => &[Error, Warning],
+            FindingId::BrowserTrrDropsPrivate => &[Warning, Error],
+            FindingId::DnsAzureDnsUnreachable
+            | FindingId::DohPublicAnswer
+            | FindingId::HostAzureVm => &[Info],
+            _ => &[Error],
+        }
+    }
+}
+
 impl std::fmt::Display for FindingId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -359,6 +383,45 @@ mod tests {
             Affected::names(["a.eastus2.api.azureml.ms"]),
         );
         assert!(!explained(&[w], "a.eastus2.api.azureml.ms"));
+    }
+
+    #[test]
+    fn readme_table_lists_every_id_with_its_severity() {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+        let start = readme
+            .find("## What the findings mean")
+            .expect("README has the findings section");
+        let mut rows: Vec<(String, String)> = Vec::new();
+        for line in readme[start..]
+            .lines()
+            .skip_while(|l| !l.starts_with("| id"))
+            .skip(2)
+        {
+            if !line.starts_with('|') {
+                break;
+            }
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let (id, severity) = (cells[1].trim_matches('`'), cells[2]);
+            rows.push((id.to_string(), severity.to_string()));
+        }
+        let ids: Vec<&str> = rows.iter().map(|(i, _)| i.as_str()).collect();
+        let all: Vec<&str> = FindingId::ALL.iter().map(|f| f.as_str()).collect();
+        assert_eq!(ids, all, "README rows (in order) vs FindingId::ALL");
+        for (id, severity) in &rows {
+            let fid = FindingId::ALL.iter().find(|f| f.as_str() == id).unwrap();
+            let want: Vec<String> = fid
+                .severities()
+                .iter()
+                .map(|s| {
+                    serde_json::to_value(s)
+                        .unwrap()
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect();
+            assert_eq!(severity, &want.join("/"), "{id}");
+        }
     }
 
     #[test]

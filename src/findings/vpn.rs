@@ -3,16 +3,87 @@
 
 use super::{Finding, FindingId, Section, Severity};
 use crate::host::HostFacts;
-use crate::host::routes::VpnVerdict;
+use crate::host::interfaces::Interface;
+use crate::host::routes::{RouteInfo, VpnVerdict};
 use crate::model::Phase;
 use crate::probe::connect::{Connection, Route};
 use std::net::IpAddr;
 
-/// Evaluates `host.azure-vm` and `vpn.not-detected`.
+/// What the routing table says about one private address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteFact {
+    /// The private address.
+    pub ip: IpAddr,
+    /// Whether a VPN-like interface carries it.
+    pub verdict: VpnVerdict,
+    /// It leaves by the default (internet) route: the tool names the default prefix, or the
+    /// route has the same gateway and interface as the route to a public address.
+    pub via_default: bool,
+    /// It is on-link (no gateway) on this ordinary, non-loopback interface: the address lies in
+    /// a local network's subnet.
+    pub on_link: Option<String>,
+    /// The tool's output for the route, for evidence.
+    pub raw: String,
+}
+
+impl RouteFact {
+    /// Derives the facts from the route to `ip` and the route to a public address.
+    pub fn new(
+        ip: IpAddr,
+        verdict: VpnVerdict,
+        route: Option<&RouteInfo>,
+        internet: Option<&RouteInfo>,
+        interfaces: &[Interface],
+    ) -> Self {
+        let named = route.map(|r| {
+            let mut r = r.clone();
+            r.name_interface_from(interfaces);
+            r
+        });
+        let default_prefix = named.as_ref().and_then(|r| r.network.as_deref()).map(|n| {
+            let n = n.trim();
+            n.eq_ignore_ascii_case("default") || n.ends_with("/0") || n == "0.0.0.0"
+        });
+        let same_as_internet = match (&named, internet) {
+            (Some(r), Some(i)) => {
+                r.gateway.is_some() && r.gateway == i.gateway && r.interface == i.interface
+            }
+            _ => false,
+        };
+        let via_default = matches!(verdict, VpnVerdict::NotCarried { .. })
+            && default_prefix.unwrap_or(same_as_internet);
+        let on_link = match (&verdict, &named) {
+            (VpnVerdict::NotCarried { .. }, Some(r)) if r.gateway.is_none() && !via_default => {
+                r.interface.clone().filter(|name| {
+                    interfaces
+                        .iter()
+                        .find(|i| &i.name == name)
+                        .is_some_and(|i| {
+                            !i.vpn_like
+                                && !i.addresses.iter().all(|a| a.is_loopback())
+                                && !i.has_address(ip)
+                        })
+                })
+            }
+            _ => None,
+        };
+        Self {
+            ip,
+            verdict,
+            via_default,
+            on_link,
+            raw: named.map(|r| r.raw).unwrap_or_default(),
+        }
+    }
+}
+
+/// Evaluates `host.azure-vm` and `vpn.not-detected`. `earlier` holds the findings made so far:
+/// a name they already explain gets no second cause.
 pub fn evaluate(
     host: &HostFacts,
-    verdicts: &[(IpAddr, VpnVerdict)],
+    routes: &[RouteFact],
     connections: &[Connection],
+    earlier: &[Finding],
 ) -> Vec<Finding> {
     if let Some(vm) = host.azure_vm.as_ref().filter(|v| v.is_azure) {
         return vec![Finding {
@@ -23,21 +94,18 @@ pub fn evaluate(
             title: "This machine is an Azure VM (a jump box inside Azure)".into(),
             detail: "Inside the virtual network no VPN is needed: the VM reaches the private \
                      endpoint directly, and Azure DNS (168.63.129.16) answers the private zones \
-                     when they are linked to this VM's VNet."
+                     when they are linked to this VM's VNet. If the workspace fails here, the \
+                     Azure DNS section applies: zone group entries on the private endpoint and a \
+                     virtual network link from each private DNS zone to this VM's VNet."
                 .into(),
             evidence: vm.evidence.clone(),
-            remediation: vec![
-                "If the workspace fails here, check the Azure DNS section: zone group entries on the \
-                 private endpoint and a Virtual network link from each private DNS zone to this VM's VNet."
-                    .into(),
-                "Connect to this VM through Azure Bastion and use it as your development environment.".into(),
-            ],
+            remediation: Vec::new(),
             affected: Vec::new(),
             snippet: None,
         }];
     }
-    // A route not carried by a VPN is only a problem when the private endpoint is not reached
-    // (site-to-site VPN and ExpressRoute need no VPN adapter on the laptop).
+    // Only a connection that was tried and failed is evidence; a route through the LAN
+    // (site-to-site VPN, ExpressRoute) is a supported method, so only the default route counts.
     let failed = |ip: &IpAddr| {
         let tried: Vec<&Connection> = connections
             .iter()
@@ -45,44 +113,49 @@ pub fn evaluate(
                 matches!(&c.route, Route::Direct { address, .. } if address == ip) && !c.guarded()
             })
             .collect();
-        tried.is_empty()
-            || tried.iter().any(|c| {
+        !tried.is_empty()
+            && tried.iter().all(|c| {
                 c.failure
                     .as_ref()
                     .is_some_and(|f| f.phase == Phase::Connect)
             })
+            && !tried.iter().all(|c| super::explained(earlier, &c.fqdn))
     };
     let mut evidence = Vec::new();
     let mut addrs = Vec::new();
     let mut affected = Vec::new();
-    for (ip, v) in verdicts {
-        if let VpnVerdict::NotCarried {
+    for fact in routes.iter().filter(|f| f.via_default) {
+        let VpnVerdict::NotCarried {
             interface_used,
             vpn_interfaces,
-        } = v
-            && failed(ip)
-        {
-            addrs.push(ip.to_string());
-            for c in connections {
-                if matches!(&c.route, Route::Direct { address, .. } if address == ip) {
-                    let a = super::Affected::at(c.fqdn.clone(), *ip);
-                    if !affected.contains(&a) {
-                        affected.push(a);
-                    }
+        } = &fact.verdict
+        else {
+            continue;
+        };
+        let ip = &fact.ip;
+        if !failed(ip) {
+            continue;
+        }
+        addrs.push(ip.to_string());
+        for c in connections {
+            if matches!(&c.route, Route::Direct { address, .. } if address == ip) {
+                let a = super::Affected::at(c.fqdn.clone(), *ip);
+                if !affected.contains(&a) {
+                    affected.push(a);
                 }
             }
-            evidence.push(format!(
-                "route to {ip}: {}; VPN-like interfaces up: {}",
-                interface_used
-                    .as_deref()
-                    .map_or_else(|| "no route".to_string(), |i| format!("via {i}")),
-                if vpn_interfaces.is_empty() {
-                    "none".to_string()
-                } else {
-                    vpn_interfaces.join(", ")
-                }
-            ));
         }
+        evidence.push(format!(
+            "route to {ip}: the default route{}; VPN-like interfaces up: {}",
+            interface_used
+                .as_deref()
+                .map_or_else(String::new, |i| format!(" via {i}")),
+            if vpn_interfaces.is_empty() {
+                "none".to_string()
+            } else {
+                vpn_interfaces.join(", ")
+            }
+        ));
     }
     if addrs.is_empty() {
         return Vec::new();
@@ -100,16 +173,16 @@ pub fn evaluate(
         subject: addrs.join(", "),
         title: "No VPN carries the route to the private endpoint".into(),
         detail: if vpns.is_empty() {
-            "This machine has no VPN-like network adapter, and the private endpoint's address is \
-             routed through the ordinary network. From a laptop the workspace is reachable only \
-             through a VPN (point-to-site), or from a network joined to Azure (site-to-site VPN, \
-             ExpressRoute), or from a jump box."
+            "The connection to the private endpoint failed, this machine has no VPN-like network \
+             adapter, and the endpoint's address goes out by the default (internet) route. From \
+             a laptop the workspace is reachable only through a VPN (point-to-site), from a \
+             network joined to Azure (site-to-site VPN, ExpressRoute), or from a jump box."
                 .into()
         } else {
             format!(
-                "VPN-like adapters exist ({}), but the private endpoint's address is not routed \
-                 through any of them: the VPN is disconnected, or it does not push the virtual \
-                 network's address range.",
+                "The connection to the private endpoint failed, and its address goes out by the \
+                 default (internet) route although VPN-like adapters exist ({}): the VPN is \
+                 disconnected, or it does not push the virtual network's address range.",
                 vpns.join(", ")
             )
         },

@@ -76,6 +76,9 @@ impl Started {
 /// (when `browsers`; they need the DNS configuration for Firefox's heuristics). Both are
 /// needed before the diagnosis plans its questions.
 pub fn dns_and_browsers(dns: bool, browsers: bool) -> Collector {
+    if cfg!(windows) {
+        return windows_sources(dns, browsers);
+    }
     Collector {
         name: "DNS configuration and browser settings",
         work: Box::new(move || {
@@ -106,6 +109,53 @@ pub fn dns_and_browsers(dns: bool, browsers: bool) -> Collector {
     }
 }
 
+/// Windows: the adapter table and the one PowerShell call give the DNS servers (NRPT first)
+/// and, when `machine`, the interfaces, OS DoH, route table and Azure VM facts too (so
+/// [`machine`] has nothing left to do there); then the browsers, with the domain membership
+/// PowerShell reported.
+fn windows_sources(dns: bool, machine: bool) -> Collector {
+    Collector {
+        name: "Windows adapters, NRPT, routes and browser settings",
+        work: Box::new(move || {
+            let w = super::windows::collect::collect(command::TOOL_TIMEOUT, dns);
+            let servers = super::configured_servers(&w.dns);
+            let domain_joined = w.computer.as_ref().map(|c| c.part_of_domain);
+            let vm = machine.then(|| match &w.computer {
+                Some(pc) => azure_vm::from_dmi(&pc.manufacturer, &pc.asset_tag),
+                None => azure_vm::collect(),
+            });
+            let found = machine.then(|| {
+                let hints = browsers::HostHints {
+                    domain_joined,
+                    vpn_or_enterprise: servers.iter().any(|s| !s.domains.is_empty()),
+                };
+                browsers::collect_with_hints(&browsers::BrowserPaths::for_this_machine(), &hints)
+            });
+            Box::new(move |facts: &mut HostFacts| {
+                if dns {
+                    facts.dns_servers = servers;
+                    facts.search_domains = w.dns.search;
+                    facts.notes.extend(w.dns.notes);
+                }
+                if machine {
+                    facts.interfaces = w.interfaces;
+                    facts.os_doh = w.os_doh.entries;
+                    facts.notes.extend(w.os_doh.notes);
+                    facts.notes.extend(w.notes);
+                    facts.azure_vm = vm;
+                    if let Some(table) = w.routes {
+                        facts.routes = super::RouteLookup::Table(table);
+                    }
+                }
+                if let Some((found, notes)) = found {
+                    facts.browsers = found;
+                    facts.notes.extend(notes);
+                }
+            })
+        }),
+    }
+}
+
 /// The OS's proxy settings (and the proxy environment variables).
 pub fn proxy_settings() -> Collector {
     Collector {
@@ -119,6 +169,10 @@ pub fn proxy_settings() -> Collector {
 
 /// Network interfaces, Azure VM detection and OS-level DoH: needed only for findings.
 pub fn machine() -> Vec<Collector> {
+    if cfg!(windows) {
+        // Read with the DNS configuration (one PowerShell call per diagnosis).
+        return Vec::new();
+    }
     vec![
         Collector {
             name: "network interfaces",
@@ -147,7 +201,8 @@ pub fn machine() -> Vec<Collector> {
     ]
 }
 
-#[cfg(test)]
+// The tests use `sleep`: Unix only.
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 

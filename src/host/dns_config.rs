@@ -22,7 +22,10 @@ use std::time::Duration;
 
 pub use self::addr::DNS_PORT;
 pub use self::command::{CommandError, TOOL_TIMEOUT};
-pub use self::ipconfig::parse_ipconfig_all;
+pub use self::ipconfig::{
+    AdapterKind, IpconfigAdapter, IpconfigAll, normalize_mac, parse_ipconfig_adapters,
+    parse_ipconfig_all,
+};
 pub use self::resolv::parse_resolv_conf;
 pub use self::resolved::parse_resolvectl_status;
 pub use self::scutil::parse_scutil_dns;
@@ -253,7 +256,7 @@ pub fn collect() -> DnsConfig {
     let runner =
         |program: &str, args: &[&str], timeout: Duration| command::run(program, args, timeout);
     if cfg!(target_os = "windows") {
-        collect_windows_with(&runner)
+        collect_windows_text()
     } else if cfg!(target_os = "macos") {
         collect_macos_with(&runner)
     } else {
@@ -293,6 +296,7 @@ fn read_resolv_conf(path: &Path, source: &str) -> Result<DnsConfig, DnsConfigErr
         path: path.to_path_buf(),
         source,
     })?;
+    crate::host::raw_capture::record(&path.display().to_string(), &text);
     let text = String::from_utf8_lossy(&text);
     let mut cfg = resolv::parse_resolv_conf_labelled(&text, source)?;
     for n in &mut cfg.notes {
@@ -432,33 +436,24 @@ fn collect_macos_with(run: Runner<'_>) -> DnsConfig {
     }
 }
 
-/// PowerShell command printing the NRPT: no truncated lists, no wrapped lines.
-const NRPT_COMMAND: &str = "$FormatEnumerationLimit=-1; \
-     Get-DnsClientNrptPolicy | Format-List | Out-String -Width 4096";
+/// The Windows text fallback (when `GetAdaptersAddresses` could not be asked):
+/// `ipconfig /all` in any display language, decoded from the console code page.
+pub fn collect_windows_text() -> DnsConfig {
+    let runner =
+        |program: &str, args: &[&str], timeout: Duration| command::run(program, args, timeout);
+    collect_windows_with(&runner)
+}
 
-/// The Windows collector: `ipconfig /all` plus the NRPT rules (which `ipconfig` does not show
-/// and Azure VPN Client uses for its DNS servers and suffixes).
+/// [`collect_windows_text`] with an injectable tool runner.
 fn collect_windows_with(run: Runner<'_>) -> DnsConfig {
-    let mut cfg = DnsConfig::default();
-    // NRPT first: its rules take precedence over adapters for the names they match.
-    match run(
-        "powershell",
-        &["-NoProfile", "-NonInteractive", "-Command", NRPT_COMMAND],
-        TOOL_TIMEOUT,
-    ) {
-        Ok(text) => {
-            let rules = parse_nrpt_policy(&text);
-            add_nrpt_rules(&rules, &mut cfg);
-        }
-        Err(e) => cfg.note(format!(
-            "cannot read the NRPT (Get-DnsClientNrptPolicy): {e}"
-        )),
-    }
     match run("ipconfig", &["/all"], TOOL_TIMEOUT) {
-        Ok(text) => cfg.merge(parse_ipconfig_all(&text)),
-        Err(e) => cfg.note(format!("cannot run ipconfig /all: {e}")),
+        Ok(text) => parse_ipconfig_all(&text),
+        Err(e) => {
+            let mut cfg = DnsConfig::default();
+            cfg.note(format!("cannot run ipconfig /all: {e}"));
+            cfg
+        }
     }
-    cfg
 }
 
 #[cfg(test)]

@@ -31,6 +31,15 @@ pub struct Interface {
     /// Why it looks like a VPN: `name tun0 (TUN tunnel)`, `description "WireGuard Tunnel"
     /// (WireGuard)`, `Windows PPP adapter (VPN connection)`.
     pub vpn_hint: Option<String>,
+    /// IANA interface type when the OS says (Windows: 23 PPP, 131 tunnel, 6 Ethernet, 71 Wi-Fi).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub if_type: Option<u32>,
+    /// Operational state when the OS says (`false`: down, disconnected).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub up: Option<bool>,
+    /// Addresses with their on-link prefix length, when the OS says.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prefixes: Vec<crate::host::ipnet_prefix::Prefix>,
 }
 
 impl Interface {
@@ -49,13 +58,16 @@ impl Interface {
             mac: None,
             vpn_like: vpn_hint.is_some(),
             vpn_hint,
+            if_type: None,
+            up: None,
+            prefixes: Vec::new(),
         }
     }
 
     /// VPN-like and carrying at least one address that is not link-local (IPv4 169.254/16,
     /// IPv6 fe80::/10): a tunnel that is up and can carry traffic to a VNet.
     pub fn is_active_vpn(&self) -> bool {
-        self.vpn_like && self.addresses.iter().any(|a| !is_link_local(a))
+        self.vpn_like && self.up != Some(false) && self.addresses.iter().any(|a| !is_link_local(a))
     }
 
     /// Whether `ip` is one of this interface's addresses.
@@ -74,7 +86,7 @@ pub struct InterfaceScan {
 }
 
 /// IPv4 169.254.0.0/16 or IPv6 fe80::/10.
-fn is_link_local(ip: &IpAddr) -> bool {
+pub fn is_link_local(ip: &IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_link_local(),
         IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
@@ -307,118 +319,30 @@ pub fn merge_adapters(interfaces: &mut Vec<Interface>, adapters: Vec<Interface>)
     }
 }
 
-/// Splits `   IPv4 Address. . . . : 10.0.0.1(Preferred)` at the first ` :` followed by a
-/// space or the end of the line (IPv6 values never have a space before a colon).
-fn split_ipconfig_key(line: &str) -> Option<(String, String)> {
-    let bytes = line.as_bytes();
-    (0..bytes.len().saturating_sub(1))
-        .find(|&i| {
-            bytes[i] == b' ' && bytes[i + 1] == b':' && bytes.get(i + 2).is_none_or(|b| *b == b' ')
-        })
-        .and_then(|i| {
-            let key = line[..i].trim().trim_end_matches(['.', ' ']).trim();
-            (!key.is_empty()).then(|| (key.to_string(), line[i + 2..].trim().to_string()))
-        })
-}
-
-/// An address as `ipconfig` prints it: drops `(Preferred)`-style suffixes and the `%zone`.
-fn parse_ipconfig_addr(value: &str) -> Option<IpAddr> {
-    let v = value.split('(').next().unwrap_or(value).trim();
-    let v = v.split('%').next().unwrap_or(v);
-    v.parse().ok()
-}
-
-/// `8C-16-45-2A-7B-91` → `8c:16:45:2a:7b:91`; empty or all-zero → `None`.
-fn normalize_mac(value: &str) -> Option<String> {
-    let parts: Vec<&str> = value.trim().split(['-', ':']).collect();
-    let valid = parts.len() >= 6
-        && parts
-            .iter()
-            .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()));
-    (valid && parts.iter().any(|p| *p != "00")).then(|| parts.join(":").to_ascii_lowercase())
-}
-
-/// Address keys of `ipconfig /all` (English), matched as prefixes of the field name.
-const IPCONFIG_ADDRESS_KEYS: &[&str] = &[
-    "ipv4 address",
-    "autoconfiguration ipv4 address",
-    "ipv6 address",
-    "temporary ipv6 address",
-    "link-local ipv6 address",
-];
-
-/// Parses the adapters of Windows `ipconfig /all` (English): alias from the section header
-/// (`PPP adapter AzureVNet-ml-prod:` → `AzureVNet-ml-prod`), `Description`, `Physical
-/// Address` and the IPv4/IPv6 addresses. PPP adapters are VPN-like by type (Windows creates
-/// them for VPN and dial-up connections, the Azure VPN Client included); tunnel pseudo
-/// adapters (Teredo, ISATAP) are skipped. Disconnected adapters are listed without addresses.
+/// Parses the adapters of Windows `ipconfig /all` (any display language, see
+/// [`crate::host::dns_config::parse_ipconfig_adapters`]): alias from the section header
+/// (`PPP adapter AzureVNet-ml-prod:` → `AzureVNet-ml-prod`), description, hardware address and
+/// own addresses. PPP adapters are VPN-like by type (Windows creates them for VPN and dial-up
+/// connections, the Azure VPN Client included); tunnel pseudo adapters (Teredo, ISATAP) are
+/// skipped. Disconnected adapters are listed without addresses.
 pub fn parse_ipconfig_interfaces(text: &str) -> Vec<Interface> {
-    let mut out: Vec<Interface> = Vec::new();
-    // Index of the adapter whose section is being read.
-    let mut current: Option<usize> = None;
-    let mut last_key_is_address = false;
-    for raw in text.lines() {
-        let line = raw.trim_end();
-        if line.trim().is_empty() {
-            continue;
-        }
-        if !line.starts_with([' ', '\t']) {
-            current = None;
-            last_key_is_address = false;
-            let Some((kind, name)) = line.split_once(" adapter ") else {
-                continue;
-            };
-            let name = name.trim().trim_end_matches(':').trim();
-            if kind.trim().eq_ignore_ascii_case("tunnel")
-                && !name.to_ascii_lowercase().contains("iphttps")
-            {
-                continue;
-            }
-            let mut iface = Interface::new(name, None, Vec::new());
-            if kind.trim().eq_ignore_ascii_case("ppp") && !iface.vpn_like {
+    use crate::host::dns_config::AdapterKind;
+    crate::host::dns_config::parse_ipconfig_adapters(text)
+        .adapters
+        .into_iter()
+        .filter(|a| {
+            a.kind != AdapterKind::Tunnel || a.name.to_ascii_lowercase().contains("iphttps")
+        })
+        .map(|a| {
+            let mut iface = Interface::new(a.name, a.description, a.addresses);
+            iface.mac = a.mac;
+            if a.kind == AdapterKind::Ppp && !iface.vpn_like {
                 iface.vpn_like = true;
                 iface.vpn_hint = Some("Windows PPP adapter (VPN connection)".to_string());
             }
-            out.push(iface);
-            current = Some(out.len() - 1);
-            continue;
-        }
-        let Some(iface) = current.and_then(|i| out.get_mut(i)) else {
-            continue;
-        };
-        match split_ipconfig_key(line) {
-            Some((key, value)) => {
-                let key = key.to_ascii_lowercase();
-                last_key_is_address = IPCONFIG_ADDRESS_KEYS.contains(&key.as_str());
-                if last_key_is_address {
-                    if let Some(a) = parse_ipconfig_addr(&value)
-                        && !iface.addresses.contains(&a)
-                    {
-                        iface.addresses.push(a);
-                    }
-                } else if key == "description" && !value.is_empty() {
-                    iface.description = Some(value.clone());
-                    if !iface.vpn_like
-                        && let Some(hint) = is_vpn_like(&iface.name, Some(&value))
-                    {
-                        iface.vpn_like = true;
-                        iface.vpn_hint = Some(hint);
-                    }
-                } else if key == "physical address" {
-                    iface.mac = normalize_mac(&value);
-                }
-            }
-            None if last_key_is_address => {
-                if let Some(a) = parse_ipconfig_addr(line.trim())
-                    && !iface.addresses.contains(&a)
-                {
-                    iface.addresses.push(a);
-                }
-            }
-            None => {}
-        }
-    }
-    out
+            iface
+        })
+        .collect()
 }
 
 #[cfg(test)]

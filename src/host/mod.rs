@@ -11,12 +11,14 @@ pub mod interfaces;
 pub mod nrpt;
 pub mod os_doh;
 pub mod proxy_settings;
+pub mod raw_capture;
 pub mod routes;
+pub mod windows;
 
 use std::net::SocketAddr;
 
 /// A DNS server the OS is configured to use.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ConfiguredServer {
     /// Short label for tables (derived from the source when None).
     pub label: Option<String>,
@@ -29,7 +31,7 @@ pub struct ConfiguredServer {
 }
 
 /// What the diagnosis knows about this machine.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct HostFacts {
     /// OS name (`linux`, `windows`, `macos`).
     pub os: String,
@@ -56,13 +58,16 @@ pub struct HostFacts {
 }
 
 /// How the diagnosis learns the route to a private address.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum RouteLookup {
     /// Not looked up.
     #[default]
     None,
-    /// Ask the OS (`ip route get`, `route -n get`, `Find-NetRoute`).
+    /// Ask the OS (`ip route get`, `route -n get`, `route print`).
     Os,
+    /// Windows' route table, read once (`Get-NetRoute`); routes are chosen from it.
+    Table(windows::route_table::RouteTable),
     /// Fixed answers (the lab): the route for any address in the given prefix.
     Fixed(Vec<(ipnet_prefix::Prefix, routes::RouteInfo)>),
 }
@@ -72,7 +77,7 @@ pub mod ipnet_prefix {
     use std::net::IpAddr;
 
     /// `addr/len`.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
     pub struct Prefix {
         /// Network address.
         pub addr: IpAddr,
@@ -125,6 +130,15 @@ impl RouteLookup {
                     move || dns_config::command::within(tools, || routes::route_to(ip)),
                     deadline,
                 ))
+            }
+            RouteLookup::Table(table) => {
+                let found = table
+                    .route_to(ip)
+                    .ok_or_else(|| routes::RouteError::NoRoute {
+                        dest: ip,
+                        detail: "no matching route in the route table (Get-NetRoute)".into(),
+                    });
+                Some(crate::run::spawn(Box::pin(async move { found }), deadline))
             }
             RouteLookup::Fixed(table) => {
                 let found = table

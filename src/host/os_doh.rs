@@ -37,26 +37,57 @@ impl OsDoh {
     }
 }
 
+/// `yes`/`no` in the languages `netsh` speaks here (English, German, French, Japanese).
 fn yes_no(v: &str) -> Option<bool> {
-    match v.trim().to_ascii_lowercase().as_str() {
-        "yes" | "true" | "enabled" => Some(true),
-        "no" | "false" | "disabled" => Some(false),
+    match v.trim().to_lowercase().as_str() {
+        "yes" | "true" | "enabled" | "ja" | "oui" | "はい" | "sí" | "si" => Some(true),
+        "no" | "false" | "disabled" | "nein" | "non" | "いいえ" => Some(false),
         _ => None,
     }
 }
 
-/// Parses `netsh dns show encryption` (English): blocks headed `Encryption settings for <ip>`
-/// with `DNS-over-HTTPS template`, `Auto-upgrade` and `UDP-fallback` lines. Unknown lines and
-/// blocks with an unparsable address are skipped.
+/// Splits `key : value` at the first colon followed by a space or the end of the line
+/// (colons inside IPv6 addresses and URLs are followed by neither).
+fn split_field(line: &str) -> Option<(&str, &str)> {
+    let mut from = 0;
+    while let Some(rel) = line[from..].find([':', '：']) {
+        let i = from + rel;
+        let len = line[i..].chars().next().map_or(1, char::len_utf8);
+        let after = &line[i + len..];
+        if after.is_empty() || after.starts_with([' ', '\t']) {
+            return Some((line[..i].trim(), after.trim()));
+        }
+        from = i + len;
+    }
+    None
+}
+
+/// The server a block header names: the one token that is an address
+/// (`Encryption settings for 1.1.1.1`, `1.1.1.1 の暗号化設定`).
+fn header_server(line: &str) -> Option<IpAddr> {
+    line.split_whitespace()
+        .filter_map(|t| t.trim_end_matches([':', '：']).parse::<IpAddr>().ok())
+        .next()
+}
+
+/// Parses `netsh dns show encryption` in any display language: a block starts at a line
+/// naming one server address (`Encryption settings for 1.1.1.1`, `Verschlüsselungseinstellungen
+/// für 1.1.1.1`, `1.1.1.1 の暗号化設定`); its `key : value` lines come in a fixed order —
+/// DoH template, auto-upgrade, UDP fallback — so they are read by position, and yes/no is
+/// understood in English, German, French and Japanese. Blocks whose header has no address
+/// are skipped.
 pub fn parse_netsh_dns_encryption(text: &str) -> Vec<OsDohEntry> {
     let mut out: Vec<OsDohEntry> = Vec::new();
     let mut in_block = false;
+    let mut field = 0usize;
     for raw in text.lines() {
         let line = raw.trim();
-        if let Some(rest) = line.strip_prefix("Encryption settings for") {
-            let addr = rest.trim().trim_end_matches(':');
-            match addr.parse::<IpAddr>() {
-                Ok(server) => {
+        if line.is_empty() || line.starts_with("---") {
+            continue;
+        }
+        let Some((_, value)) = split_field(line) else {
+            match header_server(line) {
+                Some(server) => {
                     out.push(OsDohEntry {
                         server,
                         template: None,
@@ -64,29 +95,24 @@ pub fn parse_netsh_dns_encryption(text: &str) -> Vec<OsDohEntry> {
                         udp_fallback: None,
                     });
                     in_block = true;
+                    field = 0;
                 }
-                Err(_) => in_block = false,
+                None => in_block = false,
             }
             continue;
-        }
-        if !in_block {
-            continue;
-        }
-        // The value may be a URL: split at the first " : " / ":" after the key only.
-        let Some((key, value)) = line.split_once(" :").or_else(|| line.split_once(':')) else {
+        };
+        let Some(entry) = out.last_mut().filter(|_| in_block) else {
             continue;
         };
-        let (key, value) = (key.trim().to_ascii_lowercase(), value.trim());
-        let Some(entry) = out.last_mut() else {
-            continue;
-        };
-        if key.starts_with("dns-over-https template") || key == "dohtemplate" {
-            entry.template = Some(value.to_string()).filter(|v| !v.is_empty());
-        } else if key.starts_with("auto-upgrade") || key == "autoupgrade" {
-            entry.auto_upgrade = yes_no(value);
-        } else if key.starts_with("udp-fallback") || key == "udpfallback" {
-            entry.udp_fallback = yes_no(value);
+        match field {
+            0 => {
+                entry.template = Some(value.to_string()).filter(|v| v.contains("://"));
+            }
+            1 => entry.auto_upgrade = yes_no(value),
+            2 => entry.udp_fallback = yes_no(value),
+            _ => {}
         }
+        field += 1;
     }
     out
 }
@@ -160,6 +186,59 @@ mod tests {
         };
         assert!(doh.entry_for("1.1.1.1".parse().unwrap()).is_some());
         assert!(doh.entry_for("10.1.0.4".parse().unwrap()).is_none());
+    }
+
+    /// The same settings captured in German, French and Japanese, in their code pages.
+    #[test]
+    fn parses_localised_captures() {
+        use crate::host::windows::codepage::decode_console;
+        let fixtures: [(&[u8], u16); 3] = [
+            (
+                include_bytes!(
+                    "../../tests/fixtures/host/windows/netsh-dns-show-encryption-de-cp850.txt"
+                ),
+                850,
+            ),
+            (
+                include_bytes!(
+                    "../../tests/fixtures/host/windows/netsh-dns-show-encryption-fr-cp850.txt"
+                ),
+                850,
+            ),
+            (
+                include_bytes!(
+                    "../../tests/fixtures/host/windows/netsh-dns-show-encryption-ja-cp932.txt"
+                ),
+                932,
+            ),
+        ];
+        for (bytes, cp) in fixtures {
+            let got = parse_netsh_dns_encryption(&decode_console(bytes, cp));
+            assert_eq!(
+                got,
+                vec![
+                    OsDohEntry {
+                        server: "1.1.1.1".parse().unwrap(),
+                        template: Some("https://cloudflare-dns.com/dns-query".into()),
+                        auto_upgrade: Some(true),
+                        udp_fallback: Some(false),
+                    },
+                    OsDohEntry {
+                        server: "2620:fe::fe".parse().unwrap(),
+                        template: Some("https://dns.quad9.net/dns-query".into()),
+                        auto_upgrade: Some(false),
+                        udp_fallback: Some(true),
+                    },
+                    OsDohEntry {
+                        server: "9.9.9.9".parse().unwrap(),
+                        template: None,
+                        auto_upgrade: Some(false),
+                        udp_fallback: Some(false),
+                    },
+                ],
+                "code page {cp}"
+            );
+        }
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! The route this machine would use to reach an address, and whether a VPN carries it.
 //!
 //! Each OS tool has a pure parser: Linux `ip route get` (a netlink query, no packet is
-//! sent), macOS `route -n get`, Windows `Find-NetRoute | Format-List` and, as a fallback for
-//! IPv4, `route print -4` (longest prefix, then lowest metric). [`route_to`] picks the tool
-//! at run time and never hangs (every tool runs under a deadline).
+//! sent), macOS `route -n get`, and on Windows, when the route table from the diagnosis's one
+//! PowerShell call ([`crate::host::windows::route_table`]) is missing, `route print -4` in any
+//! display language (longest prefix, then lowest metric). [`route_to`] picks the tool at run
+//! time and never hangs (every tool runs under a deadline). [`parse_format_list`] reads
+//! PowerShell's list format.
 //!
 //! [`vpn_verdict`] is the rule input for `vpn.not-detected`: the private endpoint's address is
 //! routed through a VPN-like interface, or not (and which VPN-like interfaces are up), or the
@@ -255,38 +257,6 @@ pub fn parse_format_list(text: &str) -> Vec<Vec<(String, String)>> {
     records
 }
 
-fn field<'a>(record: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    record
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(key))
-        .map(|(_, v)| v.as_str())
-        .filter(|v| !v.is_empty())
-}
-
-/// Parses `Find-NetRoute -RemoteIPAddress DEST | Format-List`: an IP-address object
-/// (`IPAddress`, `InterfaceAlias`) then the route object (`DestinationPrefix`, `NextHop`,
-/// `InterfaceAlias`, `RouteMetric`). `None` when no route object is present. The output does
-/// not repeat the destination, so it is passed in.
-pub fn parse_find_netroute(text: &str, dest: IpAddr) -> Option<RouteInfo> {
-    let records = parse_format_list(text);
-    let route_rec = records
-        .iter()
-        .find(|r| field(r, "DestinationPrefix").is_some())?;
-    let addr_rec = records
-        .iter()
-        .find(|r| field(r, "IPAddress").is_some() && field(r, "DestinationPrefix").is_none());
-    let mut route = RouteInfo::new(dest, text);
-    route.network = field(route_rec, "DestinationPrefix").map(str::to_string);
-    route.gateway = gateway(field(route_rec, "NextHop").and_then(parse_ip));
-    route.interface = field(route_rec, "InterfaceAlias")
-        .or_else(|| addr_rec.and_then(|r| field(r, "InterfaceAlias")))
-        .map(str::to_string);
-    route.source = addr_rec
-        .and_then(|r| field(r, "IPAddress"))
-        .and_then(parse_ip);
-    Some(route)
-}
-
 /// One line of the `Interface List` at the top of `route print`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoutePrintInterface {
@@ -298,26 +268,21 @@ pub struct RoutePrintInterface {
     pub description: String,
 }
 
-/// Parses the `Interface List` of Windows `route print`: lines like
+/// Whether a line is a `===` separator of `route print`.
+fn is_separator(line: &str) -> bool {
+    line.starts_with("=====")
+}
+
+/// Parses the interface list at the top of Windows `route print` (any language): lines like
 /// ` 12...8c 16 45 2a 7b 91 ......Intel(R) Ethernet Connection (7) I219-LM` and
-/// ` 35...........................AzureVNet-ml-prod`.
+/// ` 35...........................AzureVNet-ml-prod`, found by their shape (an index, then
+/// dots), up to the `===` line that ends the list.
 pub fn parse_route_print_interfaces(text: &str) -> Vec<RoutePrintInterface> {
     let mut out = Vec::new();
-    let mut in_list = false;
     for raw in text.lines() {
         let line = raw.trim();
-        if line.eq_ignore_ascii_case("Interface List") {
-            in_list = true;
-            continue;
-        }
-        if !in_list {
-            continue;
-        }
-        if line.starts_with("====") || line.is_empty() {
-            if !out.is_empty() || line.is_empty() {
-                break;
-            }
-            continue;
+        if is_separator(line) && !out.is_empty() {
+            break;
         }
         let Some((index, rest)) = line.split_once("...") else {
             continue;
@@ -347,37 +312,46 @@ pub fn parse_route_print_interfaces(text: &str) -> Vec<RoutePrintInterface> {
     out
 }
 
-/// Parses Windows `route print -4` and picks the route to `dest` from `Active Routes`: the
-/// longest prefix, then the lowest metric. The table names the interface only by its
-/// address, which becomes [`RouteInfo::source`]; [`RouteInfo::name_interface_from`] turns it
-/// into a name. `On-link` means no gateway.
+/// One IPv4 route row of `route print`: `network mask gateway interface metric`, where the
+/// gateway is an address or a translated on-link word that may hold spaces (`On-link`,
+/// `Auf Verbindung`, `リンク上`).
+fn route_print_row(line: &str) -> Option<(Ipv4Addr, Ipv4Addr, Option<IpAddr>, Ipv4Addr, u32)> {
+    let cols: Vec<&str> = line.split_whitespace().collect();
+    if cols.len() < 5 {
+        return None;
+    }
+    let net = cols[0].parse::<Ipv4Addr>().ok()?;
+    let mask = cols[1].parse::<Ipv4Addr>().ok()?;
+    let metric = cols[cols.len() - 1].parse::<u32>().ok()?;
+    let iface = cols[cols.len() - 2].parse::<Ipv4Addr>().ok()?;
+    let middle = &cols[2..cols.len() - 2];
+    let gw = match middle {
+        [one] => gateway(parse_ip(one)),
+        _ => None,
+    };
+    Some((net, mask, gw, iface, metric))
+}
+
+/// Parses Windows `route print -4` (any language) and picks the route to `dest` from the
+/// active routes: the longest prefix, then the lowest metric. The active routes are the
+/// first block of route rows (found by their shape), ended by a `===` line, so persistent
+/// routes below are not read. The table names the interface only by its address, which
+/// becomes [`RouteInfo::source`]; [`RouteInfo::name_interface_from`] turns it into a name.
 pub fn parse_route_print(text: &str, dest: Ipv4Addr) -> Option<RouteInfo> {
-    let mut in_active = false;
+    let mut in_rows = false;
     let mut best: Option<RoutePrintRow<'_>> = None;
     for raw in text.lines() {
         let line = raw.trim();
-        if line.starts_with("Active Routes") {
-            in_active = true;
+        if is_separator(line) {
+            if in_rows {
+                break;
+            }
             continue;
         }
-        if !in_active {
-            continue;
-        }
-        if line.starts_with("====") || line.starts_with("Persistent Routes") {
-            break;
-        }
-        let cols: Vec<&str> = line.split_whitespace().collect();
-        let [net, mask, gw, iface, metric] = cols.as_slice() else {
+        let Some((net, mask, gw, iface, metric)) = route_print_row(line) else {
             continue;
         };
-        let (Ok(net), Ok(mask), Ok(iface), Ok(metric)) = (
-            net.parse::<Ipv4Addr>(),
-            mask.parse::<Ipv4Addr>(),
-            iface.parse::<Ipv4Addr>(),
-            metric.parse::<u32>(),
-        ) else {
-            continue;
-        };
+        in_rows = true;
         let Some(prefix) = mask_prefix(IpAddr::V4(mask)) else {
             continue;
         };
@@ -385,11 +359,6 @@ pub fn parse_route_print(text: &str, dest: Ipv4Addr) -> Option<RouteInfo> {
         if u32::from(dest) & m != u32::from(net) & m {
             continue;
         }
-        let gw = if gw.eq_ignore_ascii_case("On-link") {
-            None
-        } else {
-            gateway(parse_ip(gw))
-        };
         let better = best
             .as_ref()
             .is_none_or(|b| prefix > b.prefix || (prefix == b.prefix && metric < b.metric));
@@ -487,44 +456,21 @@ fn route_to_with(ip: IpAddr, os: &str, run: Runner<'_>) -> Result<RouteInfo, Rou
     }
 }
 
-/// Windows: `Find-NetRoute`, then (IPv4) `route print -4` named via `ipconfig /all`.
+/// Windows without the route table from PowerShell: `route print -4` (IPv4 only). The
+/// table names the interface by its address; the verdict names it from the interface list.
 fn route_windows(ip: IpAddr, run: Runner<'_>) -> Result<RouteInfo, RouteError> {
-    let script = format!("Find-NetRoute -RemoteIPAddress '{ip}' | Format-List");
-    let first = match run(
-        "powershell",
-        &["-NoProfile", "-NonInteractive", "-Command", &script],
-        TOOL_TIMEOUT,
-    ) {
-        Ok(text) => match parse_find_netroute(&text, ip) {
-            Some(route) => return Ok(route),
-            None => RouteError::Unparsable {
-                dest: ip,
-                tool: "Find-NetRoute".into(),
-            },
-        },
-        Err(CommandError::Failed { stderr, .. }) => RouteError::NoRoute {
-            dest: ip,
-            detail: stderr,
-        },
-        Err(source) => RouteError::Tool { dest: ip, source },
-    };
     let IpAddr::V4(v4) = ip else {
-        return Err(first);
-    };
-    let text = match run("route", &["print", "-4"], TOOL_TIMEOUT) {
-        Ok(text) => text,
-        Err(_) => return Err(first),
-    };
-    let Some(mut route) = parse_route_print(&text, v4) else {
-        return Err(RouteError::NoRoute {
+        return Err(RouteError::Unparsable {
             dest: ip,
-            detail: "no matching route in `route print -4`".into(),
+            tool: "route print -4 (IPv4 only)".into(),
         });
     };
-    if let Ok(ipconfig) = run("ipconfig", &["/all"], TOOL_TIMEOUT) {
-        route.name_interface_from(&interfaces::parse_ipconfig_interfaces(&ipconfig));
-    }
-    Ok(route)
+    let text = run("route", &["print", "-4"], TOOL_TIMEOUT)
+        .map_err(|source| RouteError::Tool { dest: ip, source })?;
+    parse_route_print(&text, v4).ok_or_else(|| RouteError::NoRoute {
+        dest: ip,
+        detail: "no matching route in `route print -4`".into(),
+    })
 }
 
 /// Whether `route` leaves through a VPN-like interface: its interface is one of the

@@ -104,6 +104,35 @@ impl View {
         out
     }
 
+    /// The view as dnsmasq options (`--host-record`, `--cname`, and `--address=/zone/` so
+    /// that missing names in the view's zones and apexes are NXDOMAIN), so dnsmasq can serve
+    /// the same answers.
+    pub fn dnsmasq_args(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut keys: Vec<&(String, RecordType)> = self.records.keys().collect();
+        keys.sort();
+        for k in keys {
+            for r in self.records.get(k).into_iter().flatten() {
+                match &r.data {
+                    RData::CNAME(t) => {
+                        out.push(format!("--cname={},{}", k.0, key(&t.0.to_ascii())))
+                    }
+                    RData::A(a) => out.push(format!("--host-record={},{}", k.0, a.0)),
+                    RData::AAAA(a) => out.push(format!("--host-record={},{}", k.0, a.0)),
+                    _ => {}
+                }
+            }
+        }
+        let mut zones: Vec<String> = self.zones.clone();
+        zones.extend(self.apexes());
+        zones.sort();
+        zones.dedup();
+        for z in zones {
+            out.push(format!("--address=/{z}/"));
+        }
+        out
+    }
+
     /// The records under `apex` as an RFC 1035 zone file (with SOA and NS), so a real DNS server
     /// (unbound, BIND...) can serve the same view.
     pub fn zone_text(&self, apex: &str) -> String {

@@ -131,7 +131,40 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         summary: "DNS is right but nothing answers on the private endpoint's IP (VPN down)",
         expected_ids: &["connect.unreachable"],
     },
+    ScenarioInfo {
+        name: "offline",
+        summary: "no network: only loopback is up and the local stub resolver answers SERVFAIL",
+        expected_ids: &["net.offline"],
+    },
+    ScenarioInfo {
+        name: "typo-workspace-id",
+        summary: "the workspace ID is mistyped: its names exist nowhere, public DNS included",
+        expected_ids: &["doh.public-answer", "target.not-found"],
+    },
+    ScenarioInfo {
+        name: "zone-not-linked",
+        summary: "a jump box whose VNet is not linked to the private DNS zones: Azure DNS answers public",
+        expected_ids: &["dns.zone-not-linked", "host.azure-vm"],
+    },
+    ScenarioInfo {
+        name: "pe-pending",
+        summary: "the private endpoint connection is still Pending (az network private-endpoint show)",
+        expected_ids: &["pe.connection-not-approved"],
+    },
+    ScenarioInfo {
+        name: "vpn-no-dns",
+        summary: "the point-to-site VPN carries the route to the VNet, but DNS stays with the home router",
+        expected_ids: &["vpn.dns-not-pushed"],
+    },
+    ScenarioInfo {
+        name: "subnet-overlap",
+        summary: "the home LAN is 10.0.0.0/24, the VNet's range: the private IP is a host on the LAN",
+        expected_ids: &["net.subnet-overlap"],
+    },
 ];
+
+/// The lab workspace ID with its last two digits swapped, as a user might type it.
+pub const MISTYPED_WORKSPACE_ID: &str = "7c2e9d41-3b8a-4f0e-9c61-2d5e8b0a5a96";
 
 /// Looks a scenario up by name.
 pub fn find(name: &str) -> Option<&'static ScenarioInfo> {
@@ -241,7 +274,166 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
     let azure = server(&private, lat).await?;
     let system: std::net::SocketAddr;
     let system_view: View;
+    let mut azure_override: Option<std::net::SocketAddr> = None;
+    let mut workspace = world::workspace();
+    let mut config_targets = targets.clone();
+    let mut expected = crate::targets::ExpectedState::default();
+    let on_link = |ip: [u8; 4], len: u8, iface: &str, gateway: Option<[u8; 4]>, src: [u8; 4]| {
+        let network = format!("{}/{len}", Ipv4Addr::from(ip));
+        (
+            Prefix {
+                addr: IpAddr::from(ip),
+                len,
+            },
+            RouteInfo {
+                destination: IpAddr::from(ip),
+                interface: Some(iface.to_string()),
+                gateway: gateway.map(IpAddr::from),
+                source: Some(IpAddr::from(src)),
+                raw: match gateway {
+                    Some(g) => format!("{network} via {} dev {iface}", Ipv4Addr::from(g)),
+                    None => format!("{network} dev {iface} scope link"),
+                },
+                network: Some(network),
+            },
+        )
+    };
     match info.name {
+        "offline" => {
+            // The machine's stub resolver (systemd-resolved, dnsmasq) answers SERVFAIL when it has
+            // no upstream; nothing else is reachable.
+            let stub = LabDnsServer::spawn(
+                LOCALHOST,
+                ServerOptions {
+                    behavior: super::dns_server::Behavior::Servfail,
+                    latency: lat,
+                    truncate_udp: false,
+                },
+            )
+            .await?;
+            system = stub.addr();
+            azure_override = Some(stub.addr());
+            system_view = View::new();
+            host.dns_servers
+                .push(configured("stub", &stub, "resolv.conf"));
+            host.interfaces = vec![Interface::new(
+                "lo",
+                None,
+                vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+            )];
+            servers.push(stub);
+        }
+        "typo-workspace-id" => {
+            workspace.id = MISTYPED_WORKSPACE_ID.into();
+            config_targets = crate::targets::derive(&workspace);
+            let corp = server(&private, lat).await?;
+            system = corp.addr();
+            system_view = private.clone();
+            host.dns_servers
+                .push(configured("corp-dns", &corp, "resolv.conf"));
+            servers.push(corp);
+        }
+        "zone-not-linked" => {
+            // A jump box: Azure DNS is the resolver in use and sees only the public chain.
+            let azure_vm_dns = server(&public, lat).await?;
+            system = azure_vm_dns.addr();
+            azure_override = Some(azure_vm_dns.addr());
+            system_view = public.clone();
+            host.dns_servers
+                .push(configured("azure-dns-vnet", &azure_vm_dns, "resolv.conf"));
+            servers.push(azure_vm_dns);
+            let dmi = dir.path().join("dmi");
+            std::fs::create_dir_all(&dmi)?;
+            std::fs::write(dmi.join("sys_vendor"), "Microsoft Corporation\n")?;
+            std::fs::write(
+                dmi.join("chassis_asset_tag"),
+                "7783-7084-3265-9085-8269-3286-77\n",
+            )?;
+            host.azure_vm = Some(crate::host::azure_vm::collect_from(&dmi));
+            host.interfaces = vec![
+                Interface::new("lo", None, vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]),
+                Interface::new("eth0", None, vec![IpAddr::V4(Ipv4Addr::new(10, 0, 1, 4))]),
+            ];
+        }
+        "pe-pending" => {
+            let corp = server(&private, lat).await?;
+            system = corp.addr();
+            system_view = private.clone();
+            host.dns_servers
+                .push(configured("corp-dns", &corp, "resolv.conf"));
+            servers.push(corp);
+            let configs: Vec<String> = targets
+                .iter()
+                .filter_map(|t| {
+                    private
+                        .resolve(&t.fqdn, hickory_proto::rr::RecordType::A)
+                        .1
+                        .iter()
+                        .find_map(|r| match &r.data {
+                            hickory_proto::rr::RData::A(a) => Some(format!(
+                                "{{\"fqdn\": \"{}\", \"ipAddresses\": [\"{}\"]}}",
+                                t.fqdn, a.0
+                            )),
+                            _ => None,
+                        })
+                })
+                .collect();
+            let json = format!(
+                "{{\"name\": \"pe-contoso-ml\", \"customDnsConfigs\": [{}], \"privateLinkServiceConnections\": [], \"manualPrivateLinkServiceConnections\": [{{\"name\": \"pe-contoso-ml-conn\", \"groupIds\": [\"amlworkspace\"], \"privateLinkServiceConnectionState\": {{\"status\": \"Pending\", \"description\": \"Awaiting approval\"}}}}]}}",
+                configs.join(", ")
+            );
+            let path = dir.path().join("pe-show.json");
+            std::fs::write(&path, json)?;
+            expected = crate::targets::load_expected(&path).map_err(std::io::Error::other)?;
+            crate::targets::merge_expected(&mut config_targets, &expected);
+        }
+        "vpn-no-dns" => {
+            let router = server(&public, lat).await?;
+            system = router.addr();
+            system_view = public.clone();
+            host.dns_servers
+                .push(configured("home-router", &router, "resolv.conf"));
+            servers.push(router);
+            host.interfaces = vec![
+                Interface::new("lo", None, vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]),
+                Interface::new(
+                    "wlan0",
+                    None,
+                    vec![IpAddr::V4(Ipv4Addr::new(192, 168, 1, 23))],
+                ),
+                Interface::new(
+                    "tun0",
+                    None,
+                    vec![IpAddr::V4(Ipv4Addr::new(172, 16, 201, 2))],
+                ),
+            ];
+            host.routes = RouteLookup::Fixed(vec![
+                on_link(
+                    [0, 0, 0, 0],
+                    0,
+                    "wlan0",
+                    Some([192, 168, 1, 1]),
+                    [192, 168, 1, 23],
+                ),
+                on_link([10, 0, 0, 0], 16, "tun0", None, [172, 16, 201, 2]),
+            ]);
+        }
+        "subnet-overlap" => {
+            let corp = server(&private, lat).await?;
+            system = corp.addr();
+            system_view = private.clone();
+            host.dns_servers
+                .push(configured("corp-dns", &corp, "resolv.conf"));
+            servers.push(corp);
+            host.interfaces = vec![
+                Interface::new("lo", None, vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]),
+                Interface::new("eth0", None, vec![IpAddr::V4(Ipv4Addr::new(10, 0, 0, 23))]),
+            ];
+            host.routes = RouteLookup::Fixed(vec![
+                on_link([0, 0, 0, 0], 0, "eth0", Some([10, 0, 0, 1]), [10, 0, 0, 23]),
+                on_link([10, 0, 0, 0], 24, "eth0", None, [10, 0, 0, 23]),
+            ]);
+        }
         "vpn-down"
         | "browser-doh-edge"
         | "firefox-trr"
@@ -354,7 +546,7 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
     let azure_addr = if info.name == "missing-a-record" {
         servers.last().map_or(azure.addr(), LabDnsServer::addr)
     } else {
-        azure.addr()
+        azure_override.unwrap_or_else(|| azure.addr())
     };
     servers.push(azure);
 
@@ -398,7 +590,7 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
     };
     let mut endpoints = Vec::new();
     let private_port = match info.name {
-        "private-ip-unreachable" | "vpn-down" => closed,
+        "private-ip-unreachable" | "vpn-down" | "pe-pending" | "subnet-overlap" => closed,
         "tls-reset" => {
             let reset = super::https_server::spawn(
                 tokio::net::TcpListener::bind((LOCALHOST, 0)).await?,
@@ -488,7 +680,7 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
         }
     };
     match info.name {
-        "doh-leak" => {
+        "doh-leak" | "typo-workspace-id" => {
             let (front, upstream) = doh_front(public.clone(), DOH_HOST).await?;
             connect_to.push(format!(
                 "{DOH_HOST}:443=127.0.0.1:{}",
@@ -659,8 +851,8 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
     }
 
     let config = Config {
-        workspace: Some(world::workspace()),
-        targets,
+        workspace: Some(workspace),
+        targets: config_targets,
         system_resolver: SystemResolver::Server(system),
         dns_servers: Vec::new(),
         azure_dns: azure_addr,
@@ -684,6 +876,7 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
         output: None,
         redact: true,
         loopback_only: true,
+        expected,
     };
     Ok(LabRun {
         config,

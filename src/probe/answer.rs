@@ -1,6 +1,6 @@
 //! The outcome of one DNS question, whatever the transport: status, CNAME chain, addresses.
 
-use crate::model::{ChainRecord, DnsStatus};
+use crate::model::{ChainRecord, DnsStatus, FailKind};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{RData, RecordType};
 use serde::Serialize;
@@ -18,6 +18,9 @@ pub struct DnsAnswer {
     /// Transport or protocol detail when the status is not `ok`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why no DNS answer arrived (transport failures only; DNS response codes are the status).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailKind>,
 }
 
 impl DnsAnswer {
@@ -28,6 +31,15 @@ impl DnsAnswer {
             chain: Vec::new(),
             addresses: Vec::new(),
             error: Some(error.into()),
+            failure: None,
+        }
+    }
+
+    /// An answer that never arrived, with the typed reason.
+    pub fn unanswered(status: DnsStatus, kind: FailKind, error: impl Into<String>) -> Self {
+        Self {
+            failure: Some(kind),
+            ..Self::failed(status, error)
         }
     }
 
@@ -50,16 +62,19 @@ impl DnsAnswer {
                 addresses.push(ip);
             }
         }
-        let error = if status == DnsStatus::Ok {
-            None
+        let (error, failure) = if status == DnsStatus::Ok {
+            (None, None)
+        } else if a.status == status {
+            (a.error.or(aaaa.error), a.failure.or(aaaa.failure))
         } else {
-            a.error.or(aaaa.error)
+            (aaaa.error.or(a.error), aaaa.failure.or(a.failure))
         };
         DnsAnswer {
             status,
             chain,
             addresses,
             error,
+            failure,
         }
     }
 }
@@ -150,6 +165,7 @@ pub fn answer_from_message(msg: &Message) -> DnsAnswer {
         chain,
         addresses,
         error,
+        failure: None,
     }
 }
 

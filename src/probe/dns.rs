@@ -68,7 +68,7 @@ pub fn failed_answer(e: &ProbeError) -> DnsAnswer {
         FailKind::Refused => DnsStatus::Refused,
         _ => DnsStatus::Error,
     };
-    DnsAnswer::failed(status, e.message.clone())
+    DnsAnswer::unanswered(status, e.kind, e.message.clone())
 }
 
 fn parse_name(name: &str) -> Result<Name, ProbeError> {

@@ -2,7 +2,7 @@
 //! VPN split DNS and NRPT included. It reports addresses and the canonical name, not the chain.
 
 use super::answer::DnsAnswer;
-use crate::model::{ChainRecord, DnsStatus};
+use crate::model::{ChainRecord, DnsStatus, FailKind};
 use dns_lookup::{AddrInfoHints, LookupErrorKind};
 use std::net::IpAddr;
 use std::time::Duration;
@@ -20,8 +20,16 @@ pub async fn resolve(name: &str, timeout: Duration) -> DnsAnswer {
     let owned = name.to_string();
     let task = tokio::task::spawn_blocking(move || lookup_blocking(&owned));
     match tokio::time::timeout(timeout, task).await {
-        Err(_) => DnsAnswer::failed(DnsStatus::Timeout, "getaddrinfo did not return in time"),
-        Ok(Err(e)) => DnsAnswer::failed(DnsStatus::Error, format!("resolver thread failed: {e}")),
+        Err(_) => DnsAnswer::unanswered(
+            DnsStatus::Timeout,
+            FailKind::Timeout,
+            "getaddrinfo did not return in time",
+        ),
+        Ok(Err(e)) => DnsAnswer::unanswered(
+            DnsStatus::Error,
+            FailKind::Other,
+            format!("resolver thread failed: {e}"),
+        ),
         Ok(Ok(answer)) => answer,
     }
 }
@@ -34,7 +42,10 @@ fn lookup_blocking(name: &str) -> DnsAnswer {
     };
     let iter = match dns_lookup::getaddrinfo(Some(name), None, Some(hints)) {
         Ok(iter) => iter,
-        Err(e) => return from_lookup_error(e.kind(), &format!("{e:?}")),
+        Err(e) => {
+            let kind = e.kind();
+            return from_lookup_error(kind, &std::io::Error::from(e));
+        }
     };
     let mut addresses: Vec<IpAddr> = Vec::new();
     let mut canonical: Option<String> = None;
@@ -73,17 +84,55 @@ fn lookup_blocking(name: &str) -> DnsAnswer {
         chain,
         addresses,
         error: None,
+        failure: None,
     }
 }
 
-/// Maps getaddrinfo's error kinds to report statuses.
-fn from_lookup_error(kind: LookupErrorKind, detail: &str) -> DnsAnswer {
-    let status = match kind {
-        // EAI_NONAME covers NXDOMAIN and NODATA; EAI_NODATA (glibc) is mapped to Unknown/NoData.
-        LookupErrorKind::NoName => DnsStatus::Nxdomain,
-        LookupErrorKind::Again => DnsStatus::Servfail,
-        LookupErrorKind::Fail => DnsStatus::Refused,
-        _ => DnsStatus::Error,
-    };
-    DnsAnswer::failed(status, format!("getaddrinfo: {detail}"))
+/// Maps getaddrinfo's error kinds to report statuses and typed failure kinds, with a message
+/// for people (never the library's debug text).
+fn from_lookup_error(kind: LookupErrorKind, io: &std::io::Error) -> DnsAnswer {
+    match kind {
+        // EAI_NONAME covers NXDOMAIN and NODATA.
+        LookupErrorKind::NoName => DnsAnswer::failed(
+            DnsStatus::Nxdomain,
+            "getaddrinfo: name does not exist (EAI_NONAME)",
+        ),
+        LookupErrorKind::NoData => DnsAnswer::failed(
+            DnsStatus::Ok,
+            "getaddrinfo: the name has no address (EAI_NODATA)",
+        ),
+        // EAI_AGAIN is not SERVFAIL: no server answered in time, or one answered SERVFAIL.
+        LookupErrorKind::Again => DnsAnswer::unanswered(
+            DnsStatus::Error,
+            FailKind::TryAgain,
+            "getaddrinfo: temporary failure in name resolution (EAI_AGAIN): no DNS server \
+             answered, or one answered SERVFAIL",
+        ),
+        // EAI_FAIL: a non-recoverable answer (REFUSED, NOTIMP, FORMERR).
+        LookupErrorKind::Fail => DnsAnswer::failed(
+            DnsStatus::Refused,
+            "getaddrinfo: non-recoverable failure in name resolution (EAI_FAIL)",
+        ),
+        LookupErrorKind::System | LookupErrorKind::IO => DnsAnswer::unanswered(
+            DnsStatus::Error,
+            crate::model::ProbeError::from_io(crate::model::Phase::Dns, io).kind,
+            format!("getaddrinfo: {io}"),
+        ),
+        other => DnsAnswer::unanswered(
+            DnsStatus::Error,
+            FailKind::Other,
+            format!("getaddrinfo failed: {}", eai_name(other)),
+        ),
+    }
+}
+
+fn eai_name(kind: LookupErrorKind) -> &'static str {
+    match kind {
+        LookupErrorKind::Badflags => "invalid flags (EAI_BADFLAGS)",
+        LookupErrorKind::Family => "address family not supported (EAI_FAMILY)",
+        LookupErrorKind::Memory => "out of memory (EAI_MEMORY)",
+        LookupErrorKind::Service => "service not supported (EAI_SERVICE)",
+        LookupErrorKind::Socktype => "socket type not supported (EAI_SOCKTYPE)",
+        _ => "unknown error",
+    }
 }

@@ -136,10 +136,11 @@ fn matrix(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     head.extend(report.resolvers.iter().map(|r| cell(&r.label)));
     table_row(&head, out)?;
     table_row(&vec!["---".to_string(); head.len()], out)?;
-    for t in &report.targets {
+    for t in super::shown_targets(report) {
         let mut row = vec![name_cell(&shorten(&t.fqdn, NAME_MAX))];
         for r in &report.resolvers {
-            let answer = lookup(report, &t.fqdn, &r.label).map_or_else(Cell::missing, Cell::of);
+            let answer = lookup(report, &t.fqdn, &r.label)
+                .map_or_else(Cell::missing, |x| super::judged_cell(report, x));
             row.push(cell(&answer.plain()));
         }
         table_row(&row, out)?;
@@ -390,14 +391,15 @@ mod tests {
         let report = lab_report("doh-leak").await;
         let md = render_string(&report);
         let verdict = md
-            .find("## ! WARNING: DNS-over-HTTPS resolver doh:public")
+            .find("## ✓ HEALTHY: Every name resolves to a private address")
             .unwrap();
-        let fix = md.find("**Fix**").unwrap();
+        let note = md
+            .find("### 1. i NOTE — DNS-over-HTTPS resolver doh:public answers the PUBLIC address")
+            .unwrap();
         let table = md.find("## DNS answers").unwrap();
-        let details = md.find("## Details").unwrap();
-        assert!(verdict < fix && fix < table && table < details);
-        assert!(md.contains("1. Microsoft Edge: Settings"));
-        assert!(md.contains("4. Restart the browser"));
+        assert!(verdict < note && note < table);
+        // A note has nothing to fix.
+        assert!(!md.contains("**Fix**"), "{md}");
         assert!(md.contains("**Article section:** \"Browser configuration (DNS over HTTPS)\""));
         // Names are shortened in the table, whole in the evidence.
         assert!(
@@ -422,10 +424,10 @@ mod tests {
         assert!(md.contains("## ✓ HEALTHY: Every name resolves to a private address"));
         assert!(!md.contains("## Findings"));
         let md = render_string(&lab_report("custom-dns-no-forwarder").await);
-        assert!(md.contains("## ✗ PROBLEM: Your DNS server returns the PUBLIC address"));
+        assert!(md.contains("## ✗ PROBLEM: DNS server corp-dns (127.0.0.1:"));
         // Backticked zone names from the finding wording stay code spans.
         assert!(md.contains("`api.azureml.ms`"));
-        assert!(md.contains("3. Clear the caches (`ipconfig /flushdns` on Windows"));
+        assert!(md.contains("3. Flush the DNS cache (`ipconfig /flushdns` on Windows"));
         assert_tables_consistent(&md);
     }
 

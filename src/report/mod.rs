@@ -259,6 +259,65 @@ pub fn primary_connection<'a>(
         })
 }
 
+/// True when `ip`, answered for `fqdn`, is wrong although private: not one of the expected IPs,
+/// or named by an error finding (its typed affected address).
+pub(crate) fn wrong_private(report: &Report, fqdn: &str, ip: std::net::IpAddr) -> bool {
+    let expected = report
+        .targets
+        .iter()
+        .find(|t| t.fqdn == fqdn)
+        .map(|t| t.expected_ips.as_slice())
+        .unwrap_or_default();
+    (!expected.is_empty() && !expected.contains(&ip))
+        || report.findings.iter().any(|f| {
+            f.severity == crate::findings::Severity::Error
+                && f.affected
+                    .iter()
+                    .any(|a| a.fqdn == fqdn && a.address == Some(ip))
+        })
+}
+
+/// The cell for one resolution, judged against the expected state and the findings: a private
+/// address that is not the endpoint's is marked wrong.
+pub(crate) fn judged_cell(report: &Report, r: &Resolution) -> Cell {
+    let mut cell = Cell::of(r);
+    if cell.mark == Mark::Good
+        && r.addresses
+            .iter()
+            .any(|a| wrong_private(report, &r.fqdn, *a))
+    {
+        cell.mark = Mark::Bad;
+        cell.class = "private, WRONG";
+    }
+    cell
+}
+
+/// The names the tables show: an alternative spelling (a second documented suffix of a compute
+/// instance, a truncated notebooks label) is folded away when it adds nothing — it does not
+/// exist anywhere, or every resolver answered it exactly as the name it stands for.
+pub(crate) fn shown_targets(report: &Report) -> Vec<&crate::targets::Target> {
+    report
+        .targets
+        .iter()
+        .filter(|t| {
+            let Some(primary) = &t.alternative_of else {
+                return true;
+            };
+            let mine: Vec<&Resolution> = report
+                .resolutions
+                .iter()
+                .filter(|r| r.fqdn == t.fqdn)
+                .collect();
+            let nowhere = mine.iter().all(|r| r.addresses.is_empty());
+            let same = mine.iter().all(|r| {
+                lookup(report, primary, &r.resolver.label)
+                    .is_some_and(|p| p.addresses == r.addresses && p.status == r.status)
+            });
+            !(nowhere || same)
+        })
+        .collect()
+}
+
 pub(crate) fn lookup<'a>(report: &'a Report, fqdn: &str, label: &str) -> Option<&'a Resolution> {
     report
         .resolutions
@@ -295,7 +354,7 @@ pub(crate) fn header_facts(report: &Report) -> Vec<String> {
             w.region
         ));
     }
-    parts.push(plural(report.targets.len(), "name"));
+    parts.push(plural(shown_targets(report).len(), "name"));
     parts.push(plural(report.resolvers.len(), "resolver"));
     parts.push(format!("{:.1} s", report.duration_ms as f64 / 1000.0));
     parts
@@ -319,14 +378,23 @@ pub(crate) fn short_time(rfc3339: &str) -> String {
 /// The tally line: private answers and findings per severity.
 pub(crate) fn tally_line(report: &Report) -> String {
     let count = |sev: Severity| report.findings.iter().filter(|f| f.severity == sev).count();
-    let good = report
+    // The answers the tables show (folded alternative spellings are not counted).
+    let names: Vec<&str> = shown_targets(report)
+        .iter()
+        .map(|t| t.fqdn.as_str())
+        .collect();
+    let shown: Vec<&Resolution> = report
         .resolutions
+        .iter()
+        .filter(|r| names.contains(&r.fqdn.as_str()))
+        .collect();
+    let good = shown
         .iter()
         .filter(|r| r.status == DnsStatus::Ok && r.class == AddrClass::Private)
         .count();
     format!(
         "{good} of {} answers were private addresses · {} · {} · {}",
-        report.resolutions.len(),
+        shown.len(),
         plural(count(Severity::Error), "error"),
         plural(count(Severity::Warning), "warning"),
         plural(count(Severity::Info), "note"),

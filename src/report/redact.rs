@@ -97,7 +97,7 @@ const SHARED_HOMES: &[&str] = &["shared", "public", "default", "default user", "
 
 /// URL userinfo: `scheme://user:pass@` or `scheme://token@`.
 static URL_CREDENTIALS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@?#]+@").expect("constant pattern")
+    Regex::new(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^/\s@?#]+)@").expect("constant pattern")
 });
 
 /// Query parameters that carry secrets (SAS signatures, tokens, passwords, keys).
@@ -593,6 +593,7 @@ fn resolution_strings(r: &mut Resolution, f: &mut dyn FnMut(&mut String)) {
         class: _,
         elapsed_ms: _,
         error,
+        failure: _,
     } = r;
     f(fqdn);
     resolver_strings(resolver, f);
@@ -696,6 +697,15 @@ mod tests {
             "proxy http://***@proxy.corp:8080/ failed"
         );
         assert_eq!(red("https://token@host/x"), "https://***@host/x");
+        // The fix texts' placeholder survives; a real user named USER with another password not.
+        assert_eq!(
+            red("Re-run with --proxy http://USER:PASSWORD@proxy:8080"),
+            "Re-run with --proxy http://USER:PASSWORD@proxy:8080"
+        );
+        assert_eq!(
+            red("http://USER:hunter2@proxy:8080"),
+            "http://***@proxy:8080"
+        );
         assert_eq!(
             red("--proxy http://USER:PASSWORD@proxy:8080 to check"),
             "--proxy http://USER:PASSWORD@proxy:8080 to check"
@@ -796,6 +806,7 @@ mod tests {
         report.host.search_domains.push("corp.example".into());
         report.host.notes.push("note".into());
         report.resolutions[0].error = Some("err".into());
+        report.findings[0].remediation.push("a fix".into());
         for r in &mut report.resolvers {
             r.source.get_or_insert_with(|| "src".into());
         }

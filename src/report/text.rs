@@ -277,7 +277,15 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
 
 /// One line per connection attempt: the route, why, and how far it got.
 fn paths(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
-    let shown: Vec<_> = report.connections.iter().filter(|c| !c.guarded()).collect();
+    let names: Vec<&str> = super::shown_targets(report)
+        .iter()
+        .map(|t| t.fqdn.as_str())
+        .collect();
+    let shown: Vec<_> = report
+        .connections
+        .iter()
+        .filter(|c| !c.guarded() && names.contains(&c.fqdn.as_str()))
+        .collect();
     if shown.is_empty() {
         return Ok(());
     }
@@ -312,11 +320,8 @@ fn paths(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
 
 fn matrix(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     const NAME_MAX: usize = 64;
-    let names: Vec<String> = report
-        .targets
-        .iter()
-        .map(|t| shorten(&t.fqdn, NAME_MAX))
-        .collect();
+    let targets = super::shown_targets(report);
+    let names: Vec<String> = targets.iter().map(|t| shorten(&t.fqdn, NAME_MAX)).collect();
     let name_w = names
         .iter()
         .map(|n| n.chars().count())
@@ -325,7 +330,7 @@ fn matrix(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> 
         .max(4);
     let cols: Vec<&str> = report.resolvers.iter().map(|r| r.label.as_str()).collect();
     let mut cells: Vec<Vec<(String, CellKind)>> = Vec::new();
-    for t in &report.targets {
+    for t in &targets {
         let row = report
             .resolvers
             .iter()
@@ -334,7 +339,21 @@ fn matrix(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> 
                     .resolutions
                     .iter()
                     .find(|x| x.fqdn == t.fqdn && x.resolver.label == r.label)
-                    .map_or_else(|| ("-".to_string(), CellKind::Quiet), cell)
+                    .map_or_else(
+                        || ("-".to_string(), CellKind::Quiet),
+                        |x| {
+                            let (text, kind) = cell(x);
+                            if matches!(kind, CellKind::Good)
+                                && x.addresses
+                                    .iter()
+                                    .any(|a| super::wrong_private(report, &x.fqdn, *a))
+                            {
+                                (format!("{text} ✗"), CellKind::Bad)
+                            } else {
+                                (text, kind)
+                            }
+                        },
+                    )
             })
             .collect();
         cells.push(row);

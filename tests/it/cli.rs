@@ -297,3 +297,60 @@ fn unreadable_ca_file_exits_2_naming_it() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/corp-root.pem"), "{err}");
 }
+
+#[tokio::test]
+async fn save_raw_writes_facts_and_an_index() {
+    let targets = world::targets();
+    let dns = LabDnsServer::spawn(
+        [127, 0, 0, 1].into(),
+        ServerOptions::answer(world::private_view(&targets)),
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("captures").join("laptop-1");
+    let mut args = ws_args();
+    args.extend([
+        "--system-resolver".into(),
+        dns.addr().to_string(),
+        "--azure-dns".into(),
+        dns.addr().to_string(),
+        "--timeout".into(),
+        "3s".into(),
+        "--save-raw".into(),
+        raw.to_str().unwrap().into(),
+    ]);
+    let out = run(&strs(&args));
+    let report = json(&out);
+    assert!(report["verdict"].is_string());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("parsed facts written to"), "{err}");
+    let facts: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(raw.join("facts.json")).unwrap()).unwrap();
+    assert_eq!(facts["os"], std::env::consts::OS);
+    assert!(facts["dns_servers"].is_array());
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(raw.join("captures.json")).unwrap()).unwrap();
+    // Every capture listed in the index is a file in the folder.
+    for c in index.as_array().unwrap() {
+        assert!(raw.join(c["file"].as_str().unwrap()).is_file(), "{c}");
+    }
+
+    // A folder that cannot be made is a usage error, before anything runs.
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let mut args = ws_args();
+    args.extend([
+        "--fqdn".into(),
+        "a.example".into(),
+        "--save-raw".into(),
+        file.join("sub").to_str().unwrap().into(),
+    ]);
+    let out = run(&strs(&args));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--save-raw"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -579,3 +579,213 @@ async fn storage_firewall_is_the_storage_section_and_the_pac_fix_names_the_exact
     let affected: Vec<&str> = pac.affected.iter().map(|a| a.fqdn.as_str()).collect();
     assert_snippet_sends_only_these_direct(snippet, &affected);
 }
+
+#[tokio::test]
+async fn every_finding_has_a_severity_its_id_allows_and_names_what_it_affects() {
+    for s in scenarios::SCENARIOS {
+        let (_, _, report) = ids_of(s.name).await;
+        for f in &report.findings {
+            assert!(
+                f.id.severities().contains(&f.severity),
+                "{}: {} is {:?}",
+                s.name,
+                f.id,
+                f.severity
+            );
+            // Rules after DNS read these names; an error about names must carry them.
+            let about_names = !matches!(
+                f.id.as_str(),
+                "host.azure-vm"
+                    | "dns.azure-dns-unreachable"
+                    | "os.doh-enabled"
+                    | "proxy.unreachable"
+                    | "proxy.auth-required"
+                    | "pac.load-failed"
+                    | "pac.eval-failed"
+                    | "connect.tls-intercepted"
+            );
+            if about_names {
+                assert!(!f.affected.is_empty(), "{}: {} names nothing", s.name, f.id);
+            }
+            // Info findings have nothing to fix.
+            if f.severity == pe_doctor::findings::Severity::Info {
+                assert!(f.remediation.is_empty(), "{}: {}", s.name, f.id);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn new_scenarios_give_their_verdicts_and_facts() {
+    let r = lab("offline").await;
+    assert_eq!(r.verdict, Verdict::Inconclusive);
+    assert_eq!(pe_doctor::app::exit_code(&r), 3);
+
+    let r = lab("typo-workspace-id").await;
+    assert_eq!(r.verdict, Verdict::Problems);
+    let f = finding(&r, "target.not-found");
+    assert!(
+        f.affected
+            .iter()
+            .all(|a| a.fqdn.contains(scenarios::MISTYPED_WORKSPACE_ID))
+    );
+    assert_eq!(
+        finding(&r, "doh.public-answer").severity,
+        pe_doctor::findings::Severity::Info
+    );
+
+    let r = lab("zone-not-linked").await;
+    let f = finding(&r, "dns.zone-not-linked");
+    assert!(f.remediation[0].contains("`privatelink.api.azureml.ms`"));
+    // The public endpoint's 403 is the same root cause: not a second finding.
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| f.id != "connect.public-endpoint-forbidden")
+    );
+
+    let r = lab("pe-pending").await;
+    let f = finding(&r, "pe.connection-not-approved");
+    assert!(f.title.contains("Pending"));
+    assert_eq!(f.subject, "pe-contoso-ml-conn");
+    // The endpoint passes no traffic, and that is explained by the pending connection.
+    assert!(r.connections.iter().any(|c| c.failure.is_some()));
+
+    let r = lab("vpn-no-dns").await;
+    assert_eq!(finding(&r, "vpn.dns-not-pushed").subject, "tun0");
+
+    let r = lab("subnet-overlap").await;
+    let f = finding(&r, "net.subnet-overlap");
+    assert!(f.title.contains("eth0"));
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains("10.0.0.0/24 dev eth0"))
+    );
+}
+
+/// Masks what changes from run to run (times, ports, temporary paths, fingerprints).
+fn mask(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    let ports = regex::Regex::new(r"127\.0\.0\.1:\d+").unwrap();
+    let tmp = regex::Regex::new(r"/tmp/\.tmp[A-Za-z0-9]+").unwrap();
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map.iter_mut() {
+                if k.ends_with("_ms") && x.is_number() {
+                    *x = Value::from(0);
+                } else if k == "started_at" || k == "sha256" || k == "version" {
+                    *x = Value::from("MASKED");
+                } else {
+                    mask(x);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(mask),
+        Value::String(s) => {
+            let masked = ports.replace_all(s, "127.0.0.1:PORT");
+            *s = tmp.replace_all(&masked, "/tmp/TMP").into_owned();
+        }
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn json_report_v1_is_pinned_by_a_golden_file() {
+    let r = lab("vpn-no-dns").await;
+    let mut json = serde_json::to_value(&r).unwrap();
+    mask(&mut json);
+    let text = serde_json::to_string_pretty(&json).unwrap() + "\n";
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/golden/report-v1-vpn-no-dns.json"
+    );
+    if std::env::var("PE_DOCTOR_UPDATE_GOLDEN").as_deref() == Ok("1") {
+        std::fs::create_dir_all(std::path::Path::new(path).parent().unwrap()).unwrap();
+        std::fs::write(path, &text).unwrap();
+    }
+    let golden = std::fs::read_to_string(path).expect(
+        "golden file (regenerate with PE_DOCTOR_UPDATE_GOLDEN=1 after a deliberate change)",
+    );
+    assert_eq!(json["schema"], "pe-doctor/report/v1");
+    assert_eq!(
+        text, golden,
+        "the v1 JSON report changed; if deliberate, regenerate with PE_DOCTOR_UPDATE_GOLDEN=1"
+    );
+}
+
+fn text_of(r: &pe_doctor::report::model::Report) -> String {
+    let mut buf = Vec::new();
+    pe_doctor::report::render(r, pe_doctor::cli::Format::Text, false, &mut buf).unwrap();
+    String::from_utf8(buf).unwrap()
+}
+
+#[tokio::test]
+async fn counts_and_tables_agree() {
+    for name in [
+        "stale-hosts-entry",
+        "browser-doh-edge",
+        "healthy",
+        "vpn-down",
+    ] {
+        let r = lab(name).await;
+        let text = text_of(&r);
+        let header = text.lines().next().unwrap();
+        let rows = text
+            .lines()
+            .skip_while(|l| !l.starts_with("NAME"))
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty())
+            .count();
+        assert!(
+            header.contains(&format!("· {rows} names ·")),
+            "{name}: header {header:?} vs {rows} rows\n{text}"
+        );
+        // The tally counts the answers the table shows (every resolver asks every name here).
+        let total = rows * r.resolvers.len();
+        assert!(
+            text.contains(&format!(" of {total} answers were private")),
+            "{name}: {total} cells\n{text}"
+        );
+        // A finding title that counts names counts the rows it stands for.
+        for f in &r.findings {
+            if let Some(n) = f
+                .title
+                .split(" (")
+                .nth(1)
+                .and_then(|x| x.strip_suffix(" names)"))
+            {
+                assert!(n.parse::<usize>().unwrap() <= rows, "{name}: {}", f.title);
+            }
+        }
+        // Each alternative spelling at most once, and PATH lines are unique.
+        let paths: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.starts_with("PATH"))
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty())
+            .collect();
+        let mut unique = paths.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            paths.len(),
+            "{name}: doubled PATH rows\n{text}"
+        );
+        // Info findings never say "Nothing to fix".
+        assert!(!text.contains("Nothing to fix"), "{name}");
+    }
+    // The wrong private IP is marked wrong.
+    let text = text_of(&lab("stale-hosts-entry").await);
+    assert!(text.contains("10.0.0.99 ✗"), "{text}");
+    // The jump-box note does not send the user to the VM they are on.
+    let r = lab("all-good-on-jump-box").await;
+    let f = finding(&r, "host.azure-vm");
+    assert!(
+        f.remediation
+            .iter()
+            .all(|s| !s.contains("Connect to this VM"))
+    );
+    assert!(!text_of(&r).contains("Connect to this VM"));
+}

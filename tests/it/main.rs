@@ -8,6 +8,8 @@ mod cli;
 mod files;
 mod foundry_names;
 mod getaddrinfo;
+// Namespaces, shell scripts and process groups: Linux only.
+#[cfg(unix)]
 mod hung_tools;
 mod interop;
 mod interop_proxy;

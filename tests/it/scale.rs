@@ -51,6 +51,7 @@ fn dns_rules_are_linear_in_the_names() {
                 class: AddrClass::None,
                 elapsed_ms: 1000,
                 error: Some("overall deadline reached".into()),
+                failure: Some(pe_doctor::model::FailKind::Timeout),
             })
         })
         .collect();
@@ -61,6 +62,9 @@ fn dns_rules_are_linear_in_the_names() {
         resolutions: &resolutions,
         hosts: &[],
         hosts_path: None,
+        routes: &[],
+        azure_vm: false,
+        configured: &[],
     });
     let took = start.elapsed();
     // One root cause for every name, plus Azure DNS not answering. (The quadratic rules took

@@ -755,11 +755,7 @@ fn write(path: &Path, text: &str) {
 }
 
 fn failed() -> CommandError {
-    // A real failed exit status (portable way to get one).
-    let status = std::process::Command::new("sh")
-        .args(["-c", "exit 1"])
-        .status()
-        .unwrap();
+    let status = crate::host::dns_config::command::failed_exit_status();
     CommandError::Failed {
         program: s("reg"),
         status,
@@ -767,6 +763,8 @@ fn failed() -> CommandError {
     }
 }
 
+/// Linux layout: its paths are written with `/`.
+#[cfg(unix)]
 #[test]
 fn collect_linux_home() {
     let tmp = tempfile::tempdir().unwrap();
@@ -1256,8 +1254,6 @@ fn this_machine_paths_are_complete() {
     }));
 }
 
-// ------------------------------------------------------------- findings
-
 fn edge_secure() -> BrowserDoh {
     BrowserDoh {
         browser: BrowserKind::Edge,
@@ -1271,102 +1267,6 @@ fn edge_secure() -> BrowserDoh {
         setting: s("Local State dns_over_https.mode = secure"),
         fix: s(BrowserKind::Edge.secure_dns_setting()),
     }
-}
-
-#[test]
-fn findings_for_public_doh_answer() {
-    let name = "ws1.westeurope.api.azureml.ms";
-    let f = propose_findings(&edge_secure(), name, DohAnswer::Public);
-    assert_eq!(f.len(), 1);
-    let f = &f[0];
-    assert_eq!(f.id, "browser.doh-enabled");
-    assert_eq!(f.severity, Severity::Error);
-    assert_eq!(f.section, Section::BrowserDoh);
-    assert_eq!(f.subject, "Edge (all profiles)");
-    assert_eq!(
-        f.title,
-        "Edge (all profiles) resolves ws1.westeurope.api.azureml.ms over DoH and gets the public address"
-    );
-    assert!(
-        f.detail
-            .contains("Local State dns_over_https.mode = secure"),
-        "{}",
-        f.detail
-    );
-    assert_eq!(
-        f.remediation[0],
-        "Edge Settings > Privacy, search, and services > Security > Use secure DNS: off (edge://settings/privacy)"
-    );
-    assert!(
-        f.evidence
-            .contains(&s("DoH server: https://dns.quad9.net/dns-query"))
-    );
-    // Private answer from Edge's DoH: nothing to say.
-    assert!(propose_findings(&edge_secure(), name, DohAnswer::Private).is_empty());
-    // DoH-only and no answer: names fail.
-    let f = propose_findings(&edge_secure(), name, DohAnswer::NoAnswer);
-    assert_eq!(
-        (f[0].id.as_str(), f[0].severity),
-        ("browser.doh-enabled", Severity::Error)
-    );
-    // Not asked: a warning.
-    let f = propose_findings(&edge_secure(), name, DohAnswer::NotAsked);
-    assert_eq!(f[0].severity, Severity::Warning);
-    // Off, or automatic without templates: nothing.
-    let mut off = edge_secure();
-    off.mode = DohMode::Off;
-    assert!(propose_findings(&off, name, DohAnswer::Public).is_empty());
-    let mut auto = edge_secure();
-    auto.mode = DohMode::Automatic;
-    auto.templates.clear();
-    assert!(propose_findings(&auto, name, DohAnswer::Public).is_empty());
-}
-
-#[test]
-fn findings_for_firefox() {
-    let prefs = parse_prefs_js(PREFS_MODE2);
-    let r = resolve_firefox(&prefs, None, false);
-    let b = BrowserDoh {
-        browser: BrowserKind::Firefox,
-        profile: s("k3x9q2lm.default-release"),
-        profile_path: PathBuf::new(),
-        mode: r.mode,
-        templates: r.templates,
-        excluded_domains: vec![s("corp.contoso.example")],
-        allow_rfc1918: r.allow_rfc1918,
-        managed: r.managed,
-        setting: r.setting,
-        fix: r.fix,
-    };
-    let name = "ws1.westeurope.api.azureml.ms";
-    let f = propose_findings(&b, name, DohAnswer::Private);
-    assert_eq!(f.len(), 1);
-    assert_eq!(f[0].id, "browser.trr-drops-private");
-    assert_eq!(f[0].severity, Severity::Warning);
-    assert_eq!(f[0].subject, "Firefox (k3x9q2lm.default-release)");
-    assert!(f[0].remediation[0].starts_with("about:config network.trr.allow-rfc1918 = true"));
-    let f = propose_findings(&b, name, DohAnswer::Public);
-    assert_eq!(
-        (f[0].id.as_str(), f[0].severity),
-        ("browser.doh-enabled", Severity::Error)
-    );
-    assert!(
-        f[0].detail
-            .contains("about:config network.trr.mode = 2 (prefs.js)")
-    );
-    assert!(f[0].remediation[1].contains("network.trr.excluded-domains"));
-    // Mode 3 dropping the private answer: the name does not resolve at all.
-    let mut only = b.clone();
-    only.mode = DohMode::Only;
-    let f = propose_findings(&only, name, DohAnswer::Private);
-    assert_eq!(f[0].severity, Severity::Error);
-    // Excluded names go to the system resolver.
-    assert!(propose_findings(&b, "x.corp.contoso.example.", DohAnswer::Public).is_empty());
-    assert!(propose_findings(&b, "printer.local", DohAnswer::Public).is_empty());
-    // allow-rfc1918 true: private answers are kept.
-    let mut allow = b.clone();
-    allow.allow_rfc1918 = true;
-    assert!(propose_findings(&allow, name, DohAnswer::Private).is_empty());
 }
 
 #[test]

@@ -150,10 +150,19 @@ pub enum CommandError {
     },
 }
 
-/// Runs `program args...` and returns its standard output (lossy UTF-8), or why not.
-/// Standard input is closed; the child and its process group are killed if it outlives
+/// Runs `program args...` and returns its standard output as text, or why not. Output that
+/// is not UTF-8 is decoded from the OEM code page on Windows, where console tools write in it
+/// (see [`crate::host::windows::codepage`]), and lossily elsewhere. Standard input is closed;
+/// the child and its process group are killed if it outlives
 /// `min(timeout, time left before the thread's deadline)`.
 pub fn run(program: &str, args: &[&str], timeout: Duration) -> Result<String, CommandError> {
+    let cp = crate::host::windows::codepage::oem_codepage();
+    run_bytes(program, args, timeout)
+        .map(|b| crate::host::windows::codepage::decode_console(&b, cp))
+}
+
+/// Like [`run`], returning the raw bytes of standard output.
+pub fn run_bytes(program: &str, args: &[&str], timeout: Duration) -> Result<Vec<u8>, CommandError> {
     let timeout = capped(timeout);
     if timeout.is_zero() {
         return Err(CommandError::NoTimeLeft {
@@ -227,9 +236,12 @@ pub fn run(program: &str, args: &[&str], timeout: Duration) -> Result<String, Co
         let stderr = stderr_rx
             .and_then(|rx| rx.recv_timeout(remaining()).ok())
             .unwrap_or_default();
+        let cp = crate::host::windows::codepage::oem_codepage();
+        let stderr = crate::host::windows::codepage::decode_console(&stderr, cp);
+        let stdout_text = crate::host::windows::codepage::decode_console(&stdout, cp);
         let first = stderr
             .lines()
-            .chain(stdout.lines())
+            .chain(stdout_text.lines())
             .map(str::trim)
             .find(|l| !l.is_empty())
             .unwrap_or("")
@@ -240,7 +252,34 @@ pub fn run(program: &str, args: &[&str], timeout: Duration) -> Result<String, Co
             stderr: first,
         });
     }
+    crate::host::raw_capture::record(&capture_label(program, args), &stdout);
     Ok(stdout)
+}
+
+/// How a tool's output is named in raw captures: the command line, with an encoded
+/// PowerShell script shown as `<script>`.
+fn capture_label(program: &str, args: &[&str]) -> String {
+    let mut label = program.to_string();
+    let mut hide_next = false;
+    for a in args {
+        label.push(' ');
+        label.push_str(if hide_next { "<script>" } else { a });
+        hide_next = a.eq_ignore_ascii_case("-EncodedCommand");
+    }
+    label
+}
+
+/// A real non-zero exit status, for tests of tool failures.
+#[cfg(test)]
+pub(crate) fn failed_exit_status() -> ExitStatus {
+    #[cfg(unix)]
+    {
+        std::os::unix::process::ExitStatusExt::from_raw(1 << 8)
+    }
+    #[cfg(windows)]
+    {
+        std::os::windows::process::ExitStatusExt::from_raw(1)
+    }
 }
 
 /// Kills what an exited tool left in its process group (a daemonised grandchild).
@@ -253,13 +292,13 @@ fn kill_group_of_exited(child: &Child) {
     let _ = child;
 }
 
-/// Reads a pipe to its end on a helper thread and sends the (lossy UTF-8) text.
-fn spawn_reader<R: Read + Send + 'static>(pipe: R) -> mpsc::Receiver<String> {
+/// Reads a pipe to its end on a helper thread and sends the bytes.
+fn spawn_reader<R: Read + Send + 'static>(pipe: R) -> mpsc::Receiver<Vec<u8>> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let mut buf = Vec::new();
         let _ = pipe.take(MAX_OUTPUT).read_to_end(&mut buf);
-        let _ = tx.send(String::from_utf8_lossy(&buf).into_owned());
+        let _ = tx.send(buf);
     });
     rx
 }
@@ -269,10 +308,38 @@ fn spawn_reader<R: Read + Send + 'static>(pipe: R) -> mpsc::Receiver<String> {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
     #[test]
     fn returns_stdout() {
         let out = run("sh", &["-c", "printf 'a\\nb\\n'"], Duration::from_secs(5)).unwrap();
         assert_eq!(out, "a\nb\n");
+    }
+
+    /// `cmd.exe` stands in for `sh` on Windows.
+    #[cfg(windows)]
+    #[test]
+    fn returns_stdout_and_carries_stderr_on_windows() {
+        let out = run("cmd", &["/c", "echo a"], Duration::from_secs(10)).unwrap();
+        assert_eq!(out.trim_end(), "a");
+        let err = run(
+            "cmd",
+            &["/c", "echo boom happened 1>&2 & exit /b 3"],
+            Duration::from_secs(10),
+        )
+        .unwrap_err();
+        match err {
+            CommandError::Failed { stderr, status, .. } => {
+                assert_eq!(stderr, "boom happened");
+                assert_eq!(status.code(), Some(3));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn failed_exit_status_is_a_failure() {
+        assert_eq!(failed_exit_status().code(), Some(1));
+        assert!(!failed_exit_status().success());
     }
 
     #[test]
@@ -281,6 +348,7 @@ mod tests {
         assert!(matches!(err, CommandError::NotFound { .. }), "{err:?}");
     }
 
+    #[cfg(unix)]
     #[test]
     fn failure_carries_stderr() {
         let err = run(
@@ -298,6 +366,7 @@ mod tests {
         }
     }
 
+    #[cfg(unix)]
     #[test]
     fn stuck_tool_is_killed_at_deadline() {
         let start = Instant::now();
@@ -310,6 +379,7 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
     #[test]
     fn grandchild_holding_pipe_does_not_block() {
         // The shell exits at once but leaves a background sleeper with our stdout.

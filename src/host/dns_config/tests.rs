@@ -4,7 +4,7 @@
 
 use super::*;
 use std::cell::RefCell;
-use std::net::SocketAddrV6;
+use std::net::{IpAddr, SocketAddrV6};
 
 macro_rules! fixture {
     ($p:literal) => {
@@ -583,11 +583,207 @@ fn ipconfig_all_adapters_vpn_and_disconnected() {
 
 #[test]
 fn ipconfig_unrecognised_output_is_noted() {
-    let cfg = parse_ipconfig_all(
-        "Configuration IP de Windows\n\nCarte Ethernet Ethernet :\n\n   Serveurs DNS. . . . . . . . . . . . . : 10.0.0.1\n",
-    );
+    let cfg = parse_ipconfig_all("Der Befehl wurde nicht gefunden.\n");
     assert!(cfg.servers.is_empty());
     assert!(cfg.notes[0].contains("not recognised"), "{:?}", cfg.notes);
+    // Adapters that are up but list no server are worth a note too.
+    let cfg = parse_ipconfig_all(
+        "Windows IP Configuration\n\nEthernet adapter Ethernet:\n\n   IPv4 Address. . . : 10.0.0.5(Preferred)\n",
+    );
+    assert!(cfg.servers.is_empty());
+    assert!(cfg.notes[0].contains("no DNS server"), "{:?}", cfg.notes);
+}
+
+/// A localised capture as the console wrote it, decoded from its code page.
+fn localized(bytes: &[u8], codepage: u16) -> String {
+    let text = crate::host::windows::codepage::decode_console(bytes, codepage);
+    assert!(!text.contains('\u{fffd}'), "undecodable bytes in fixture");
+    text
+}
+
+macro_rules! fixture_bytes {
+    ($p:literal) => {
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/host/",
+            $p
+        ))
+    };
+}
+
+#[test]
+fn ipconfig_german_cp850() {
+    let text = localized(fixture_bytes!("windows/ipconfig-all-de-cp850.txt"), 850);
+    let cfg = parse_ipconfig_all(&text);
+    let ppp = "ipconfig AzureVNet-ml-prod";
+    let wlan = "ipconfig WLAN";
+    assert_eq!(
+        rows(&cfg),
+        vec![
+            row("10.1.0.4:53", ppp, Some("AzureVNet-ml-prod"), &[], true),
+            row("10.1.0.5:53", ppp, Some("AzureVNet-ml-prod"), &[], true),
+            row(
+                "[fd00::ca0e:14ff:fe2b:1c4e]:53",
+                wlan,
+                Some("WLAN"),
+                &[],
+                true
+            ),
+            row("192.168.178.1:53", wlan, Some("WLAN"), &[], true),
+        ]
+    );
+    // The disconnected dock's suffix is left out; the Teredo pseudo adapter has no server.
+    assert_eq!(cfg.search, ["corp.contoso.de", "contoso.de", "fritz.box"]);
+    assert!(cfg.notes.is_empty(), "{:?}", cfg.notes);
+
+    let all = parse_ipconfig_adapters(&text);
+    let names: Vec<&str> = all.adapters.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "AzureVNet-ml-prod",
+            "Ethernet",
+            "WLAN",
+            "Bluetooth-Netzwerkverbindung",
+            "Teredo Tunneling Pseudo-Interface"
+        ]
+    );
+    let kinds: Vec<AdapterKind> = all.adapters.iter().map(|a| a.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            AdapterKind::Ppp,
+            AdapterKind::Ethernet,
+            AdapterKind::Wireless,
+            AdapterKind::Ethernet,
+            AdapterKind::Tunnel
+        ]
+    );
+    let wlan = &all.adapters[2];
+    assert_eq!(
+        wlan.description.as_deref(),
+        Some("Intel(R) Wi-Fi 6 AX201 160MHz")
+    );
+    assert_eq!(wlan.mac.as_deref(), Some("3c:f0:11:8d:52:a7"));
+    assert_eq!(wlan.addresses.len(), 4);
+    assert_eq!(
+        wlan.addresses[3],
+        "192.168.178.34".parse::<IpAddr>().unwrap()
+    );
+    let eth = &all.adapters[1];
+    assert!(!eth.connected());
+    assert_eq!(
+        eth.description.as_deref(),
+        Some("Intel(R) Ethernet Connection (7) I219-LM")
+    );
+    assert_eq!(all.adapters[0].mac, None);
+    assert_eq!(
+        all.adapters[4].mac, None,
+        "a tunnel's 8-byte address is no MAC"
+    );
+}
+
+#[test]
+fn ipconfig_french_cp850() {
+    let text = localized(fixture_bytes!("windows/ipconfig-all-fr-cp850.txt"), 850);
+    let cfg = parse_ipconfig_all(&text);
+    let ppp = "ipconfig AzureVNet-ml-prod";
+    let wifi = "Connexion réseau sans fil";
+    assert_eq!(
+        rows(&cfg),
+        vec![
+            row("10.1.0.4:53", ppp, Some("AzureVNet-ml-prod"), &[], true),
+            row("10.1.0.5:53", ppp, Some("AzureVNet-ml-prod"), &[], true),
+            row(
+                "192.168.1.254:53",
+                &format!("ipconfig {wifi}"),
+                Some(wifi),
+                &[],
+                true
+            ),
+        ]
+    );
+    assert_eq!(cfg.search, ["corp.contoso.fr", "contoso.fr", "home"]);
+    assert_eq!(cfg.notes.len(), 1, "{:?}", cfg.notes);
+    assert!(cfg.notes[0].contains("site-local"), "{:?}", cfg.notes);
+
+    let all = parse_ipconfig_adapters(&text);
+    let a = &all.adapters;
+    assert_eq!(a.len(), 3);
+    assert_eq!(
+        (a[0].kind, a[0].name.as_str()),
+        (AdapterKind::Ppp, "AzureVNet-ml-prod")
+    );
+    assert_eq!(
+        (a[1].kind, a[1].name.as_str()),
+        (AdapterKind::Ethernet, "Ethernet")
+    );
+    assert_eq!(
+        (a[2].kind, a[2].name.as_str()),
+        (AdapterKind::Wireless, wifi)
+    );
+    assert_eq!(a[0].addresses, ["172.16.201.3".parse::<IpAddr>().unwrap()]);
+    assert_eq!(
+        a[1].description.as_deref(),
+        Some("Realtek USB GbE Family Controller")
+    );
+    assert_eq!(a[1].mac.as_deref(), Some("00:e0:4c:68:1a:2f"));
+    assert!(!a[1].connected());
+}
+
+#[test]
+fn ipconfig_japanese_cp932() {
+    let text = localized(fixture_bytes!("windows/ipconfig-all-ja-cp932.txt"), 932);
+    let cfg = parse_ipconfig_all(&text);
+    let ppp = "ipconfig AzureVNet-ml-prod";
+    let eth = "イーサネット";
+    assert_eq!(
+        rows(&cfg),
+        vec![
+            row("10.1.0.4:53", ppp, Some("AzureVNet-ml-prod"), &[], true),
+            row("10.1.0.5:53", ppp, Some("AzureVNet-ml-prod"), &[], true),
+            row(
+                "10.20.0.10:53",
+                &format!("ipconfig {eth}"),
+                Some(eth),
+                &[],
+                true
+            ),
+            row(
+                "10.20.0.11:53",
+                &format!("ipconfig {eth}"),
+                Some(eth),
+                &[],
+                true
+            ),
+        ]
+    );
+    assert_eq!(cfg.search, ["corp.contoso.co.jp"]);
+    let all = parse_ipconfig_adapters(&text);
+    let a = &all.adapters;
+    assert_eq!(a.len(), 3);
+    assert_eq!(a[0].kind, AdapterKind::Ppp);
+    assert_eq!(
+        (a[1].kind, a[1].name.as_str()),
+        (AdapterKind::Ethernet, eth)
+    );
+    assert_eq!(
+        (a[2].kind, a[2].name.as_str()),
+        (AdapterKind::Wireless, "Wi-Fi")
+    );
+    assert_eq!(
+        a[1].addresses,
+        [
+            "fe80::4c1d:9a2b:3e5f:1a7c".parse::<IpAddr>().unwrap(),
+            "10.20.30.44".parse().unwrap()
+        ]
+    );
+    assert_eq!(a[1].mac.as_deref(), Some("8c:16:45:2a:7b:91"));
+    assert_eq!(
+        a[2].description.as_deref(),
+        Some("Intel(R) Wi-Fi 6 AX201 160MHz")
+    );
+    assert!(!a[2].connected());
 }
 
 #[test]
@@ -1012,18 +1208,15 @@ fn macos_collector_runs_scutil_or_notes() {
 }
 
 #[test]
-fn windows_collector_combines_nrpt_and_ipconfig() {
-    let tools = FakeTools::new(vec![("powershell", Ok(NRPT)), ("ipconfig", Ok(IPCONFIG))]);
-    let cfg = collect_windows_with(&|p, a, t| tools.run(p, a, t));
-    assert_eq!(cfg.servers.len(), 11);
-    assert_eq!(cfg.servers[0].source, "NRPT .azureml.ms");
-    assert_eq!(cfg.servers[5].source, "ipconfig AzureVNet-ml-prod");
-
-    // Without PowerShell the adapters are still read, and the gap is noted.
+fn windows_text_collector_runs_ipconfig_or_notes() {
     let tools = FakeTools::new(vec![("ipconfig", Ok(IPCONFIG))]);
     let cfg = collect_windows_with(&|p, a, t| tools.run(p, a, t));
+    assert_eq!(cfg, parse_ipconfig_all(IPCONFIG));
     assert_eq!(cfg.servers.len(), 6);
-    assert!(cfg.notes[0].contains("NRPT"), "{:?}", cfg.notes);
+    let none = FakeTools::new(vec![]);
+    let cfg = collect_windows_with(&|p, a, t| none.run(p, a, t));
+    assert!(cfg.servers.is_empty());
+    assert!(cfg.notes[0].contains("ipconfig /all"), "{:?}", cfg.notes);
 }
 
 #[test]

@@ -343,6 +343,56 @@ fn netsh_winhttp_direct_and_set() {
     assert_eq!(s.bypass, strings(&["<local>"]));
 }
 
+/// `netsh winhttp show proxy` captured in German, French and Japanese, in their code pages.
+#[test]
+fn netsh_winhttp_in_other_languages() {
+    use crate::host::windows::codepage::decode_console;
+    macro_rules! raw {
+        ($p:literal) => {
+            include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/host/proxy/windows/",
+                $p
+            ))
+        };
+    }
+    let direct: [(&[u8], u16); 3] = [
+        (raw!("netsh-winhttp-direct-de-cp850.txt"), 850),
+        (raw!("netsh-winhttp-direct-fr-cp850.txt"), 850),
+        (raw!("netsh-winhttp-direct-ja-cp932.txt"), 932),
+    ];
+    for (bytes, cp) in direct {
+        let s = parse_netsh_winhttp(&decode_console(bytes, cp));
+        assert!(s.is_direct(), "code page {cp}: {s:?}");
+        assert!(s.notes.is_empty(), "code page {cp}: {:?}", s.notes);
+    }
+    let de = parse_netsh_winhttp(&decode_console(raw!("netsh-winhttp-set-de-cp850.txt"), 850));
+    assert_eq!(
+        de.http,
+        Some(server("http", "proxy.corp.contoso.de", 8080, false))
+    );
+    assert_eq!(
+        de.https,
+        Some(server("http", "proxy.corp.contoso.de", 8443, false))
+    );
+    assert_eq!(
+        de.bypass,
+        strings(&["<local>", "*.corp.contoso.de", "10.*"])
+    );
+    let fr = parse_netsh_winhttp(&decode_console(raw!("netsh-winhttp-set-fr-cp850.txt"), 850));
+    assert_eq!(
+        fr.https,
+        Some(server("http", "proxy.corp.contoso.fr", 3128, false))
+    );
+    assert_eq!(fr.bypass, strings(&["<local>", "*.corp.contoso.fr"]));
+    let ja = parse_netsh_winhttp(&decode_console(raw!("netsh-winhttp-set-ja-cp932.txt"), 932));
+    assert_eq!(
+        ja.http,
+        Some(server("http", "proxy.corp.contoso.co.jp", 8080, false))
+    );
+    assert_eq!(ja.bypass, strings(&["<local>", "*.contoso.co.jp"]));
+}
+
 // ---------------------------------------------------------------- macOS
 
 #[test]
@@ -953,6 +1003,8 @@ fn macos_collector_and_flag_override() {
     assert_eq!(d.sources.len(), 1, "only the environment");
 }
 
+/// Linux desktops: the paths in the notes are written with `/`.
+#[cfg(unix)]
 #[test]
 fn linux_collectors_follow_the_desktop() {
     let run = |program: &str, args: &[&str], _t: Duration| -> Result<String, CommandError> {

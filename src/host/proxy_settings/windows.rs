@@ -299,6 +299,14 @@ pub(super) fn policy_per_machine(text: &str) -> bool {
     })
 }
 
+/// How `netsh winhttp show proxy` says "no proxy" (English, German, French, Japanese).
+const DIRECT_PHRASES: &[&str] = &[
+    "direct access",
+    "direkter zugriff",
+    "accès direct",
+    "直接アクセス",
+];
+
 /// Parses `netsh winhttp show proxy`: `Direct access (no proxy server).` or
 /// `Proxy Server(s) :  host:port` (same syntax as WinINET's ProxyServer) and
 /// `Bypass List     :  <local>;*.corp`. Localised output is read by position: the first
@@ -310,7 +318,7 @@ pub fn parse_netsh_winhttp(text: &str) -> ProxySettings {
     let mut pac: Option<&str> = None;
     let mut positional: Vec<&str> = Vec::new();
     for line in text.lines() {
-        let Some((key, value)) = line.split_once(':') else {
+        let Some((key, value)) = line.split_once([':', '：']) else {
             continue;
         };
         let key = key.trim().to_ascii_lowercase();
@@ -328,7 +336,8 @@ pub fn parse_netsh_winhttp(text: &str) -> ProxySettings {
             positional.push(value);
         }
     }
-    let direct = text.to_ascii_lowercase().contains("direct access");
+    let lower = text.to_lowercase();
+    let direct = DIRECT_PHRASES.iter().any(|p| lower.contains(p));
     if proxy.is_none() && !direct && !positional.is_empty() {
         s.note("netsh output not in English: proxy and bypass list read by position");
         proxy = positional.first().copied();

@@ -264,60 +264,107 @@ fn windows_plain_interfaces() -> Vec<Interface> {
     interfaces::parse_ipconfig_interfaces(fixture!("windows/ipconfig-all-novpn.txt"))
 }
 
+/// The route table of the diagnosis's PowerShell call on the Azure VPN laptop.
+fn windows_table() -> crate::host::windows::route_table::RouteTable {
+    let f = crate::host::windows::powershell::parse(fixture!("windows/powershell-facts-vpn.json"))
+        .unwrap();
+    crate::host::windows::route_table::RouteTable {
+        routes: f.routes,
+        interfaces: f.ip_interfaces,
+    }
+}
+
 #[test]
-fn find_netroute_azure_vpn_ppp() {
-    let r = parse_find_netroute(fixture!("windows/find-netroute-vpn.txt"), ip("10.0.0.4")).unwrap();
-    assert_eq!(r.destination, ip("10.0.0.4"));
+fn route_table_azure_vpn_ppp() {
+    let r = windows_table().route_to(ip("10.1.0.4")).unwrap();
     assert_eq!(
         row(&r),
-        expect(
-            Some("AzureVNet-ml-prod"),
-            None,
-            Some("172.16.201.3"),
-            Some("10.0.0.0/16")
-        )
+        expect(Some("AzureVNet-ml-prod"), None, None, Some("10.1.0.0/16"))
     );
     assert_eq!(
-        vpn_verdict(ip("10.0.0.4"), Some(&r), &windows_vpn_interfaces()),
+        vpn_verdict(ip("10.1.0.4"), Some(&r), &windows_vpn_interfaces()),
         VpnVerdict::Carried {
             interface: "AzureVNet-ml-prod".into()
         }
     );
-    // Without `ipconfig` the PPP adapter is unknown (sysinfo skips it) and its alias is not
-    // VPN-like by name: the verdict cannot claim a VPN.
+    // Without the adapter list the PPP adapter is unknown and its alias is not VPN-like by
+    // name: the verdict cannot claim a VPN.
     assert!(!carried_by_vpn(&r, &[iface("Wi-Fi", &["192.168.178.34"])]));
 }
 
 #[test]
-fn find_netroute_default_via_wifi() {
-    let r =
-        parse_find_netroute(fixture!("windows/find-netroute-wifi.txt"), ip("10.0.0.4")).unwrap();
+fn route_table_other_range_goes_out_the_default_route() {
+    let r = windows_table().route_to(ip("10.9.0.4")).unwrap();
     assert_eq!(
         row(&r),
-        expect(
-            Some("Wi-Fi"),
-            Some("192.168.178.1"),
-            Some("192.168.178.34"),
-            Some("0.0.0.0/0")
-        )
+        expect(Some("Ethernet"), Some("10.20.30.1"), None, Some("default"))
     );
     assert_eq!(
-        vpn_verdict(ip("10.0.0.4"), Some(&r), &windows_plain_interfaces()),
+        vpn_verdict(ip("10.9.0.4"), Some(&r), &windows_vpn_interfaces()),
         VpnVerdict::NotCarried {
-            interface_used: Some("Wi-Fi".into()),
-            vpn_interfaces: vec![]
+            interface_used: Some("Ethernet".into()),
+            vpn_interfaces: vec!["AzureVNet-ml-prod".into()]
         }
     );
 }
 
+/// `route print -4` captured in German, French and Japanese, decoded from their code pages:
+/// the same routes as the English table.
 #[test]
-fn find_netroute_without_route_object() {
-    let err_only = "Find-NetRoute : The network location cannot be reached.\r\n";
-    assert_eq!(parse_find_netroute(err_only, ip("10.0.0.4")), None);
-    assert_eq!(parse_find_netroute("", ip("10.0.0.4")), None);
-    // Only the address object: no route.
-    let addr_only = "\r\nIPAddress      : 192.168.178.34\r\nInterfaceAlias : Wi-Fi\r\n\r\n";
-    assert_eq!(parse_find_netroute(addr_only, ip("10.0.0.4")), None);
+fn route_print_in_other_languages() {
+    use crate::host::windows::codepage::decode_console;
+    let fixtures: [(&[u8], u16); 3] = [
+        (
+            include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/host/windows/route-print-de-cp850.txt"
+            )),
+            850,
+        ),
+        (
+            include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/host/windows/route-print-fr-cp850.txt"
+            )),
+            850,
+        ),
+        (
+            include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/host/windows/route-print-ja-cp932.txt"
+            )),
+            932,
+        ),
+    ];
+    for (bytes, cp) in fixtures {
+        let text = decode_console(bytes, cp);
+        let r = parse_route_print(&text, v4("10.1.0.4")).unwrap();
+        assert_eq!(
+            row(&r),
+            expect(None, None, Some("172.16.201.3"), Some("10.1.0.0/16")),
+            "{text}"
+        );
+        // Other addresses leave through the Wi-Fi's default route; the persistent route
+        // below the active ones (German capture) is not read.
+        let r = parse_route_print(&text, v4("10.99.0.4")).unwrap();
+        assert_eq!(
+            row(&r),
+            expect(
+                None,
+                Some("192.168.178.1"),
+                Some("192.168.178.34"),
+                Some("default")
+            )
+        );
+        let list = parse_route_print_interfaces(&text);
+        assert_eq!(list.len(), 4, "{list:?}");
+        assert_eq!(list[0].index, 35);
+        assert_eq!(list[1].mac.as_deref(), Some("8c:16:45:2a:7b:91"));
+        assert_eq!(list[3].description, "Software Loopback Interface 1");
+        if cp == 932 {
+            assert_eq!(list[0].description, "社内VPN");
+        }
+    }
 }
 
 #[test]
@@ -545,9 +592,9 @@ fn fake<'a>(
     }
 }
 
-/// A real non-zero exit status (from running `false`).
+/// A real non-zero exit status.
 fn exit_status() -> std::process::ExitStatus {
-    std::process::Command::new("false").status().unwrap()
+    crate::host::dns_config::command::failed_exit_status()
 }
 
 #[test]
@@ -606,45 +653,29 @@ fn collector_macos_adds_inet6_for_ipv6() {
 }
 
 #[test]
-fn collector_windows_prefers_find_netroute() {
+fn collector_windows_uses_route_print() {
     let calls = RefCell::new(Vec::new());
-    let answers = [("powershell", Ok(fixture!("windows/find-netroute-vpn.txt")))];
-    let run = fake(&calls, &answers);
-    let r = route_to_with(ip("10.0.0.4"), "windows", &run).unwrap();
-    assert_eq!(r.interface.as_deref(), Some("AzureVNet-ml-prod"));
-    assert_eq!(
-        *calls.borrow(),
-        [
-            "powershell -NoProfile -NonInteractive -Command Find-NetRoute -RemoteIPAddress '10.0.0.4' | Format-List"
-        ]
-    );
-}
-
-#[test]
-fn collector_windows_falls_back_to_route_print() {
-    let calls = RefCell::new(Vec::new());
-    let answers = [
-        ("powershell", Err("missing")),
-        ("route print", Ok(fixture!("windows/route-print-vpn.txt"))),
-        (
-            "ipconfig /all",
-            Ok(fixture!("windows/ipconfig-all-vpn.txt")),
-        ),
-    ];
+    let answers = [("route print", Ok(fixture!("windows/route-print-vpn.txt")))];
     let run = fake(&calls, &answers);
     let r = route_to_with(ip("10.0.0.4"), "windows", &run).unwrap();
     assert_eq!(
         row(&r),
-        expect(
-            Some("AzureVNet-ml-prod"),
-            None,
-            Some("172.16.201.3"),
-            Some("10.0.0.0/16")
-        )
+        expect(None, None, Some("172.16.201.3"), Some("10.0.0.0/16"))
     );
-    assert_eq!(calls.borrow().len(), 3);
-    // IPv6 has no fallback: the Find-NetRoute failure is reported.
+    assert_eq!(*calls.borrow(), ["route print -4"]);
+    // The verdict names the interface from the adapter list.
+    assert_eq!(
+        vpn_verdict(ip("10.0.0.4"), Some(&r), &windows_vpn_interfaces()),
+        VpnVerdict::Carried {
+            interface: "AzureVNet-ml-prod".into()
+        }
+    );
+    // IPv6 has no text fallback.
     let err = route_to_with(ip("fd00::4"), "windows", &run).unwrap_err();
+    assert!(matches!(err, RouteError::Unparsable { .. }), "{err:?}");
+    let answers = [("route print", Err("missing"))];
+    let run = fake(&calls, &answers);
+    let err = route_to_with(ip("10.0.0.4"), "windows", &run).unwrap_err();
     assert!(matches!(err, RouteError::Tool { .. }), "{err:?}");
 }
 
@@ -711,7 +742,6 @@ fn parsers_never_panic_on_truncated_or_mangled_input() {
         fixture!("linux/ip-route-get-local.txt"),
         fixture!("macos/route-get-utun3.txt"),
         fixture!("macos/route-get-wifi.txt"),
-        fixture!("windows/find-netroute-vpn.txt"),
         fixture!("windows/route-print-vpn.txt"),
         fixture!("windows/ipconfig-all-vpn.txt"),
         fixture!("windows/ipconfig-all-wireguard.txt"),
@@ -720,7 +750,6 @@ fn parsers_never_panic_on_truncated_or_mangled_input() {
     let run_all = |t: &str| {
         let _ = parse_ip_route_get(t);
         let _ = parse_route_n_get(t);
-        let _ = parse_find_netroute(t, ip("10.0.0.4"));
         let _ = parse_route_print(t, v4("10.0.0.4"));
         let _ = parse_route_print_interfaces(t);
         let _ = parse_format_list(t);
