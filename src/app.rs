@@ -46,9 +46,33 @@ pub fn run(cli: Cli) -> u8 {
         }
     };
     let code = match cli.command {
-        Command::Diagnose(args) => runtime.block_on(diagnose(&args)),
-        Command::Lab(args) => runtime.block_on(lab(&args)),
-        Command::Pac(args) => {
+        None if cli.targets.is_empty() => {
+            runtime.block_on(crate::commands::interactive::run(cli.config))
+        }
+        None => {
+            let args = DiagnoseArgs {
+                targets: cli.targets,
+                config: cli
+                    .config
+                    .or_else(crate::commands::interactive::preset_next_to_program),
+                ..DiagnoseArgs::default()
+            };
+            runtime.block_on(diagnose(&args))
+        }
+        Some(Command::Diagnose(args)) => runtime.block_on(diagnose(&args)),
+        Some(Command::Lab(args)) => runtime.block_on(lab(&args)),
+        Some(Command::Completions { shell }) => {
+            crate::commands::completions::completions(shell, &mut std::io::stdout().lock());
+            EXIT_OK
+        }
+        Some(Command::Man) => match crate::commands::completions::man(&mut std::io::stdout().lock()) {
+            Ok(()) => EXIT_OK,
+            Err(e) => {
+                eprintln!("pe-doctor: cannot write the manual page: {e}");
+                EXIT_USAGE
+            }
+        },
+        Some(Command::Pac(args)) => {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             match crate::pac_cmd::run(&args, &mut out) {
@@ -73,7 +97,7 @@ pub fn run(cli: Cli) -> u8 {
 const EXIT_GRACE: Duration = Duration::from_millis(50);
 
 async fn diagnose(args: &DiagnoseArgs) -> u8 {
-    let config = match Config::from_args(args) {
+    let config = match crate::commands::diagnose::resolve(args).await {
         Ok(c) => c,
         Err(e) => {
             eprintln!("pe-doctor: {}", sanitize_lines(&e.to_string()));
@@ -83,9 +107,7 @@ async fn diagnose(args: &DiagnoseArgs) -> u8 {
     let Ok(output) = open_output(config.output.as_deref()) else {
         return EXIT_USAGE;
     };
-    let spinner = Spinner::start(config.targets.len());
-    let report = crate::diagnose::diagnose_this_machine(&config).await;
-    spinner.stop().await;
+    let report = run_diagnosis(&config).await;
     emit(report, config.redact, config.format, output)
 }
 
@@ -98,6 +120,58 @@ fn open_output(path: Option<&std::path::Path>) -> Result<Option<Output>, ()> {
             sanitize_lines(&format!("--output {shown}: {e}"))
         );
     })
+}
+
+/// Collects this machine's facts and runs the diagnosis, with a spinner on a terminal.
+pub async fn run_diagnosis(config: &Config) -> Report {
+    let spinner = Spinner::start(config.targets.len());
+    let report = crate::diagnose::diagnose_this_machine(config).await;
+    spinner.stop().await;
+    report
+}
+
+/// Prints the text report on standard output (colour and width from the terminal); returns
+/// the report's exit code, or [`EXIT_USAGE`] when it cannot be written.
+pub fn print_text(report: &Report) -> u8 {
+    render_stdout(report, Format::Text)
+}
+
+fn render_stdout(report: &Report, format: Format) -> u8 {
+    let stdout = std::io::stdout();
+    let terminal = stdout.is_terminal();
+    let mut out = stdout.lock();
+    let written = match format {
+        Format::Text => report::text::render_width(
+            report,
+            use_color(terminal),
+            text_width(terminal, std::env::var("COLUMNS").ok().as_deref()),
+            &mut out,
+        ),
+        other => report::render(report, other, false, &mut out),
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => exit_code(report),
+        // A closed pipe (e.g. `| head`) is not a failure of the diagnosis.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit_code(report),
+        Err(e) => {
+            eprintln!("pe-doctor: cannot write the report: {e}");
+            EXIT_USAGE
+        }
+    }
+}
+
+/// Width of the text report: `COLUMNS` when set, else the terminal's width, else 80.
+pub fn text_width(is_terminal: bool, columns: Option<&str>) -> usize {
+    const MIN: usize = 40;
+    if let Some(n) = columns.and_then(|c| c.trim().parse::<usize>().ok())
+        && n > 0
+    {
+        return n.max(MIN);
+    }
+    if is_terminal && let Some((terminal_size::Width(w), _)) = terminal_size::terminal_size() {
+        return usize::from(w).max(MIN);
+    }
+    80
 }
 
 /// Redacts the report when asked, writes it to the output file or stdout; returns the exit code.
@@ -127,20 +201,7 @@ fn emit(mut report: Report, redact: bool, format: Format, output: Option<Output>
                 }
             }
         }
-        None => {
-            let stdout = std::io::stdout();
-            let color = format == Format::Text && use_color(stdout.is_terminal());
-            let mut out = stdout.lock();
-            match report::render(report, format, color, &mut out).and_then(|()| out.flush()) {
-                Ok(()) => exit_code(report),
-                // A closed pipe (e.g. `| head`) is not a failure of the diagnosis.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit_code(report),
-                Err(e) => {
-                    eprintln!("pe-doctor: cannot write the report: {e}");
-                    EXIT_USAGE
-                }
-            }
-        }
+        None => render_stdout(report, format),
     }
 }
 
@@ -156,6 +217,13 @@ async fn lab(args: &LabArgs) -> u8 {
         }
         return EXIT_OK;
     }
+    let format = match Format::resolve(args.format, args.output.as_deref()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("pe-doctor lab: --output: {e}");
+            return EXIT_USAGE;
+        }
+    };
     let mut opts = LabOptions::default();
     for (flag, value, slot) in [
         ("--latency", &args.latency, &mut opts.latency),
@@ -195,7 +263,7 @@ async fn lab(args: &LabArgs) -> u8 {
     let spinner = Spinner::start(run.config.targets.len());
     let report = run.diagnose().await;
     spinner.stop().await;
-    emit(report, true, args.format, output)
+    emit(report, true, format, output)
 }
 
 /// Serves the scenario's system view on `addr` until Ctrl-C (or SIGTERM's default action).

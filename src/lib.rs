@@ -15,6 +15,7 @@
 pub mod app;
 pub mod classify;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod diagnose;
 pub mod findings;

@@ -684,6 +684,7 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
         output: None,
         redact: true,
         loopback_only: true,
+        derived_from: Vec::new(),
     };
     Ok(LabRun {
         config,

@@ -9,11 +9,13 @@ use crate::model::DnsStatus;
 use crate::model::Resolution;
 use std::io::{self, Write};
 
-const WIDTH: usize = 100;
+/// Width when none is given (not a terminal, no `COLUMNS`).
+pub const DEFAULT_WIDTH: usize = 80;
 
 #[derive(Clone, Copy)]
 struct Style {
     color: bool,
+    width: usize,
 }
 
 impl Style {
@@ -111,6 +113,80 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// Columns a line takes on screen: characters, not counting ANSI colour sequences.
+fn visible_len(s: &str) -> usize {
+    let mut n = 0;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Splits one rendered line (colour sequences allowed) into lines of at most `width` columns:
+/// on spaces where possible, inside a word only when the word alone is too long. Continuation
+/// lines are indented under the line's own indentation plus four.
+fn fit(line: &str, width: usize) -> Vec<String> {
+    if visible_len(line) <= width {
+        return vec![line.to_string()];
+    }
+    let lead = line.len() - line.trim_start_matches(' ').len();
+    let cont = " ".repeat((lead + 4).min(width / 2));
+    let mut out = Vec::new();
+    let mut cur = " ".repeat(lead);
+    let mut cur_len = lead;
+    let mut fresh = true;
+    for word in line[lead..].split(' ') {
+        let wlen = visible_len(word);
+        let sep = usize::from(!fresh);
+        if !fresh && cur_len + sep + wlen > width {
+            out.push(std::mem::take(&mut cur));
+            cur = cont.clone();
+            cur_len = cont.len();
+            fresh = true;
+        }
+        if !fresh {
+            cur.push(' ');
+            cur_len += 1;
+        }
+        // A word longer than the room left is cut into pieces.
+        let mut piece = String::new();
+        let mut in_escape = false;
+        for c in word.chars() {
+            if c == '\x1b' {
+                in_escape = true;
+            }
+            if !in_escape && cur_len >= width {
+                cur.push_str(&piece);
+                piece.clear();
+                out.push(std::mem::take(&mut cur));
+                cur = cont.clone();
+                cur_len = cont.len();
+            }
+            piece.push(c);
+            if in_escape {
+                in_escape = !c.is_ascii_alphabetic();
+            } else {
+                cur_len += 1;
+            }
+        }
+        cur.push_str(&piece);
+        fresh = false;
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
 fn cell(r: &Resolution) -> (String, CellKind) {
     match r.status {
         DnsStatus::Ok if r.addresses.is_empty() => ("no address".into(), CellKind::Bad),
@@ -151,7 +227,7 @@ fn finding_block(f: &Finding, style: Style, out: &mut dyn Write) -> io::Result<(
         Severity::Info => ("i NOTE   ", style.dim("i NOTE   ")),
     };
     let indent = " ".repeat(tag.chars().count() + 2);
-    let title = wrap(&f.title, WIDTH - indent.len());
+    let title = wrap(&f.title, style.width.saturating_sub(indent.len()).max(20));
     for (i, l) in title.iter().enumerate() {
         if i == 0 {
             writeln!(out, "{painted}  {}", style.bold(l))?;
@@ -159,14 +235,14 @@ fn finding_block(f: &Finding, style: Style, out: &mut dyn Write) -> io::Result<(
             writeln!(out, "{indent}{}", style.bold(l))?;
         }
     }
-    for l in wrap(&f.detail, WIDTH - indent.len()) {
+    for l in wrap(&f.detail, style.width.saturating_sub(indent.len()).max(20)) {
         writeln!(out, "{indent}{l}")?;
     }
     writeln!(out)?;
     let label = "  Fix:  ";
     let pad = " ".repeat(label.len() + 3);
     for (i, step) in f.remediation.iter().enumerate() {
-        let lines = wrap(step, WIDTH - pad.len());
+        let lines = wrap(step, style.width.saturating_sub(pad.len()).max(20));
         for (j, l) in lines.iter().enumerate() {
             match (i, j) {
                 (0, 0) => writeln!(out, "{label}{}. {l}", i + 1)?,
@@ -193,7 +269,7 @@ fn finding_block(f: &Finding, style: Style, out: &mut dyn Write) -> io::Result<(
     )?;
     let shown = f.evidence.iter().take(4);
     for e in shown {
-        for (j, l) in wrap(e, WIDTH - 14).iter().enumerate() {
+        for (j, l) in wrap(e, style.width.saturating_sub(14).max(20)).iter().enumerate() {
             if j == 0 {
                 writeln!(out, "  {} {l}", style.dim("Evidence:"))?;
             } else {
@@ -211,11 +287,40 @@ fn finding_block(f: &Finding, style: Style, out: &mut dyn Write) -> io::Result<(
     writeln!(out)
 }
 
-/// Renders the text report.
+/// Renders the text report, [`DEFAULT_WIDTH`] columns wide.
 pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    render_width(report, color, DEFAULT_WIDTH, out)
+}
+
+/// Renders the text report so that no line is wider than `width` columns: prose wraps on
+/// words (continuation lines indented), the name × resolver table splits into column groups.
+pub fn render_width(
+    report: &Report,
+    color: bool,
+    width: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let report = &super::sanitize::report(report);
-    let style = Style { color };
+    let width = width.max(20);
+    let mut buf = Vec::new();
+    render_lines(report, Style { color, width }, &mut buf)?;
+    let text = String::from_utf8_lossy(&buf);
+    for line in text.lines() {
+        for l in fit(line, width) {
+            writeln!(out, "{l}")?;
+        }
+    }
+    Ok(())
+}
+
+fn render_lines(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{}", super::header_line(report))?;
+    for d in &report.derived_from {
+        writeln!(out, "  {} {}", style.dim("derived from:"), d.line())?;
+        for note in &d.notes {
+            writeln!(out, "  {} {note}", style.dim("note:"))?;
+        }
+    }
     writeln!(out)?;
     match report.verdict {
         Verdict::Healthy if report.findings.iter().all(|f| f.severity == Severity::Info) => {
@@ -351,14 +456,54 @@ fn matrix(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> 
                 .max(h.chars().count())
         })
         .collect();
+    // Resolver columns in groups that fit the width, each group a table of its own.
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut used = name_w;
+    for c in 0..cols.len() {
+        let need = 2 + widths[c];
+        match groups.last_mut() {
+            Some(g) if used + need <= style.width => g.push(c),
+            _ => {
+                groups.push(vec![c]);
+                used = name_w;
+            }
+        }
+        used += need;
+    }
+    if groups.is_empty() {
+        groups.push(Vec::new());
+    }
+    for (g, group) in groups.iter().enumerate() {
+        if g > 0 {
+            writeln!(out)?;
+        }
+        table(&names, name_w, &cols, &widths, &cells, group, style, out)?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn table(
+    names: &[String],
+    name_w: usize,
+    cols: &[&str],
+    widths: &[usize],
+    cells: &[Vec<(String, CellKind)>],
+    group: &[usize],
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let mut head = format!("{:<name_w$}", "NAME");
-    for (c, h) in cols.iter().enumerate() {
-        head.push_str(&format!("  {:<w$}", h, w = widths[c]));
+    for &c in group {
+        head.push_str(&format!("  {:<w$}", cols[c], w = widths[c]));
     }
     writeln!(out, "{}", style.bold(head.trim_end()))?;
     for (i, row) in cells.iter().enumerate() {
         let mut line = format!("{:<name_w$}", names[i]);
-        for (c, (text, kind)) in row.iter().enumerate() {
+        for &c in group {
+            let Some((text, kind)) = row.get(c) else {
+                continue;
+            };
             let padded = format!("{:<w$}", text, w = widths[c]);
             let painted = match kind {
                 CellKind::Good => style.green(&padded),
@@ -393,6 +538,36 @@ mod tests {
         );
         assert_eq!(s.chars().count(), 20);
         assert!(s.contains('…'));
+    }
+
+    #[test]
+    fn fit_keeps_every_line_within_the_width() {
+        let long = format!(
+            "  note: {} and {}",
+            "word ".repeat(30).trim_end(),
+            "x".repeat(130)
+        );
+        for width in [40, 80, 100] {
+            let lines = fit(&long, width);
+            assert!(lines.len() > 1);
+            for l in &lines {
+                assert!(visible_len(l) <= width, "{width}: {l:?}");
+            }
+            // Nothing is lost: the words read the same.
+            let joined: String = lines.join(" ");
+            assert_eq!(
+                joined.split_whitespace().collect::<String>(),
+                long.split_whitespace().collect::<String>()
+            );
+            assert!(lines[1].starts_with("      "), "continuation indented");
+        }
+        // Colour sequences take no room and are not cut.
+        let painted = format!("\x1b[1;31m{}\x1b[0m", "abc ".repeat(30));
+        for l in fit(&painted, 40) {
+            assert!(visible_len(&l) <= 40);
+        }
+        assert_eq!(visible_len("\x1b[32m✓ ok\x1b[0m"), 4);
+        assert_eq!(fit("short", 80), vec!["short"]);
     }
 
     #[test]
