@@ -65,13 +65,15 @@ pub fn run(cli: Cli) -> u8 {
             crate::commands::completions::completions(shell, &mut std::io::stdout().lock());
             EXIT_OK
         }
-        Some(Command::Man) => match crate::commands::completions::man(&mut std::io::stdout().lock()) {
-            Ok(()) => EXIT_OK,
-            Err(e) => {
-                eprintln!("pe-doctor: cannot write the manual page: {e}");
-                EXIT_USAGE
+        Some(Command::Man) => {
+            match crate::commands::completions::man(&mut std::io::stdout().lock()) {
+                Ok(()) => EXIT_OK,
+                Err(e) => {
+                    eprintln!("pe-doctor: cannot write the manual page: {e}");
+                    EXIT_USAGE
+                }
             }
-        },
+        }
         Some(Command::Pac(args)) => {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();

@@ -102,7 +102,10 @@ mod tests {
         for (bad, want) in [
             (&br"not json"[..], "no JSON"),
             (br#"{"location": "eastus"}"#, "no properties.workspaceId"),
-            (br#"{"properties": {"workspaceId": "x"}, "location": "eastus"}"#, "not a GUID"),
+            (
+                br#"{"properties": {"workspaceId": "x"}, "location": "eastus"}"#,
+                "not a GUID",
+            ),
             (
                 br#"{"properties": {"workspaceId": "fb7e20a0-8891-458b-b969-55ddb3382f51"}}"#,
                 "no location",

@@ -41,7 +41,13 @@ mod tests {
         let mut out = Vec::new();
         completions(clap_complete::Shell::Bash, &mut out);
         let s = String::from_utf8(out).unwrap();
-        for word in ["diagnose", "--workspace-id", "--use-az", "completions", "lab"] {
+        for word in [
+            "diagnose",
+            "--workspace-id",
+            "--use-az",
+            "completions",
+            "lab",
+        ] {
             assert!(s.contains(word), "{word} missing");
         }
     }

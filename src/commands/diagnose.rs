@@ -70,6 +70,8 @@ pub async fn resolve(args: &DiagnoseArgs) -> Result<Config, String> {
         }
         Err(e) => return Err(e.to_string()),
     };
+    // A name given as pasted is often one the workspace derivation also yields.
+    crate::targets::dedup(&mut config.targets);
     config.derived_from = pasted.derived;
     Ok(config)
 }

@@ -60,7 +60,12 @@ pub fn apply(args: &mut DiagnoseArgs) -> Result<Pasted, String> {
     }
     // The workspace ID first: the other facts only count with one.
     for d in &out.derived {
-        merge_one(&mut args.workspace_id, &d.found.workspace_id, "--workspace-id", d)?;
+        merge_one(
+            &mut args.workspace_id,
+            &d.found.workspace_id,
+            "--workspace-id",
+            d,
+        )?;
     }
     let id_known = args.workspace_id.is_some();
     for d in &out.derived {
@@ -75,7 +80,12 @@ pub fn apply(args: &mut DiagnoseArgs) -> Result<Pasted, String> {
         }
         if id_known {
             merge_one(&mut args.region, &f.region, "--region", d)?;
-            merge_one(&mut args.workspace_name, &f.workspace_name, "--workspace-name", d)?;
+            merge_one(
+                &mut args.workspace_name,
+                &f.workspace_name,
+                "--workspace-name",
+                d,
+            )?;
             extend(&mut args.instances, &f.instances);
             extend(&mut args.inference_endpoints, &f.inference_endpoints);
             extend(&mut args.storage_accounts, &f.storage_accounts);
@@ -146,7 +156,10 @@ mod tests {
         assert_eq!(a.workspace_id.as_deref(), Some(G));
         assert_eq!(a.region.as_deref(), Some("eastus2"));
         assert_eq!(a.cloud.as_deref(), Some("public"));
-        assert_eq!(a.fqdns, vec![format!("{G}.workspace.eastus2.api.azureml.ms")]);
+        assert_eq!(
+            a.fqdns,
+            vec![format!("{G}.workspace.eastus2.api.azureml.ms")]
+        );
         assert_eq!(p.derived.len(), 1);
         assert_eq!(p.needs_id, None);
     }
@@ -174,10 +187,7 @@ mod tests {
         assert!(a.instances.is_empty());
         assert_eq!(a.fqdns, vec!["ci-alice.westeurope.instances.azureml.ms"]);
         // With the workspace ID from another input, the instance joins the derivation.
-        let mut a = args(&[
-            "https://ci-alice.westeurope.instances.azureml.ms/lab",
-            G,
-        ]);
+        let mut a = args(&["https://ci-alice.westeurope.instances.azureml.ms/lab", G]);
         apply(&mut a).unwrap();
         assert_eq!(a.workspace_id.as_deref(), Some(G));
         assert_eq!(a.region.as_deref(), Some("westeurope"));
@@ -189,11 +199,18 @@ mod tests {
         let mut a = args(&[&format!("{G}.workspace.eastus2.api.azureml.ms")]);
         a.region = Some("westeurope".into());
         let e = apply(&mut a).unwrap_err();
-        assert!(e.starts_with("--region 'westeurope' contradicts the host name given (eastus2)"), "{e}");
+        assert!(
+            e.starts_with("--region 'westeurope' contradicts the host name given (eastus2)"),
+            "{e}"
+        );
         let mut a = args(&[G, "52882c08-ead2-44aa-af65-08a75cf094bd"]);
         assert!(apply(&mut a).unwrap_err().starts_with("--workspace-id"));
         let mut a = args(&["nothing here"]);
-        assert!(apply(&mut a).unwrap_err().starts_with("TARGET 'nothing here'"));
+        assert!(
+            apply(&mut a)
+                .unwrap_err()
+                .starts_with("TARGET 'nothing here'")
+        );
     }
 
     #[test]
@@ -207,7 +224,9 @@ mod tests {
         assert_eq!(ws.name, "ws1");
         assert_eq!(
             ws.resource_id(),
-            format!("/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.MachineLearningServices/workspaces/ws1")
+            format!(
+                "/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.MachineLearningServices/workspaces/ws1"
+            )
         );
         assert_eq!(a.workspace_name, None);
         // With the ID given, the link's name is used.

@@ -184,7 +184,8 @@ fn started_from_file_manager() -> bool {
 }
 
 fn is_file_manager(process_name: &str) -> bool {
-    process_name.eq_ignore_ascii_case("explorer.exe") || process_name.eq_ignore_ascii_case("explorer")
+    process_name.eq_ignore_ascii_case("explorer.exe")
+        || process_name.eq_ignore_ascii_case("explorer")
 }
 
 #[cfg(test)]

@@ -557,7 +557,13 @@ fn derivation_strings(d: &mut crate::targets::Derivation, f: &mut dyn FnMut(&mut
     {
         f(s);
     }
-    for list in [instances, inference_endpoints, storage_accounts, names, notes] {
+    for list in [
+        instances,
+        inference_endpoints,
+        storage_accounts,
+        names,
+        notes,
+    ] {
         list.iter_mut().for_each(&mut *f);
     }
 }

@@ -269,7 +269,10 @@ fn finding_block(f: &Finding, style: Style, out: &mut dyn Write) -> io::Result<(
     )?;
     let shown = f.evidence.iter().take(4);
     for e in shown {
-        for (j, l) in wrap(e, style.width.saturating_sub(14).max(20)).iter().enumerate() {
+        for (j, l) in wrap(e, style.width.saturating_sub(14).max(20))
+            .iter()
+            .enumerate()
+        {
             if j == 0 {
                 writeln!(out, "  {} {l}", style.dim("Evidence:"))?;
             } else {

@@ -297,3 +297,335 @@ fn unreadable_ca_file_exits_2_naming_it() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/corp-root.pem"), "{err}");
 }
+
+/// Flags that point a diagnosis at a running lab scenario (what its config holds), with the
+/// machine's own DNS, DoH and proxy settings left out.
+fn lab_flags(run: &pe_doctor::lab::scenarios::LabRun) -> Vec<String> {
+    use pe_doctor::config::SystemResolver;
+    let c = &run.config;
+    let mut a = Vec::new();
+    if let SystemResolver::Server(addr) = c.system_resolver {
+        a.extend(["--system-resolver".to_string(), addr.to_string()]);
+    }
+    a.extend(["--azure-dns".to_string(), c.azure_dns.to_string()]);
+    for rule in &c.connect_to {
+        a.extend(["--connect-to".to_string(), rule.clone()]);
+    }
+    for f in &c.ca_files {
+        a.extend(["--ca-file".to_string(), f.display().to_string()]);
+    }
+    for f in c.lab_public_roots.iter().flatten() {
+        a.extend(["--public-roots".to_string(), f.display().to_string()]);
+    }
+    if let Some(h) = &c.hosts_file {
+        a.extend(["--hosts-file".to_string(), h.display().to_string()]);
+    }
+    a.extend(
+        [
+            "--no-doh",
+            "--no-host-dns",
+            "--proxy",
+            "none",
+            "--loopback-only",
+        ]
+        .map(String::from),
+    );
+    a
+}
+
+async fn healthy_lab() -> pe_doctor::lab::scenarios::LabRun {
+    pe_doctor::lab::scenarios::setup("healthy", &Default::default())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn workspace_url_runs_the_full_diagnosis_and_says_what_it_derived() {
+    let lab = healthy_lab().await;
+    let url = format!(
+        "https://{}.workspace.{}.api.azureml.ms/",
+        world::WORKSPACE_ID,
+        world::REGION
+    );
+    let mut args = vec!["diagnose".to_string(), url.clone()];
+    args.extend(lab_flags(&lab));
+    args.extend(["--format".into(), "json".into()]);
+    let text_args: Vec<String> = args[..args.len() - 2].to_vec();
+    let out = tokio::task::spawn_blocking(move || run(&strs(&args)))
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    assert_eq!(report["verdict"], "healthy");
+    assert_eq!(report["workspace"]["id"], world::WORKSPACE_ID);
+    assert_eq!(report["workspace"]["region"], world::REGION);
+    let d = &report["derived_from"][0];
+    assert_eq!(d["input"], url.as_str());
+    assert_eq!(d["form"], "url");
+    assert_eq!(d["found"]["workspace_id"], world::WORKSPACE_ID);
+    assert_eq!(d["found"]["region"], world::REGION);
+    // The workspace API and cert names were connected to, through TLS, to the lab endpoint.
+    let conns = report["connections"].as_array().unwrap();
+    assert!(conns.len() >= 2, "{conns:?}");
+    let names: Vec<&str> = report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["fqdn"].as_str())
+        .collect();
+    assert!(
+        names.contains(
+            &format!(
+                "{}.workspace.eastus2.cert.api.azureml.ms",
+                world::WORKSPACE_ID
+            )
+            .as_str()
+        )
+    );
+    // The same in text and Markdown: a "derived from" line.
+    for format in ["text", "markdown"] {
+        let mut a = text_args.clone();
+        a.extend(["--format".into(), format.into()]);
+        let out = tokio::task::spawn_blocking(move || run(&strs(&a)))
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            text.contains(&format!(
+                "workspace ID {}, region eastus2 ← URL https://",
+                world::WORKSPACE_ID
+            )),
+            "{format}: {text}"
+        );
+        assert!(text.to_lowercase().contains("derived from"), "{format}");
+    }
+}
+
+#[tokio::test]
+async fn pasted_error_text_and_workspace_id_flag_given_a_url() {
+    let lab = healthy_lab().await;
+    let error = format!(
+        "HttpResponseError: (UserError) 403 Forbidden\nGET https://{}.workspace.eastus2.api.azureml.ms/mlflow/v1.0/x\nCorrelation: 1d2e3f40-1111-4222-8333-944455556666",
+        world::WORKSPACE_ID
+    );
+    for first in [
+        vec!["diagnose".to_string(), error],
+        vec![
+            "diagnose".to_string(),
+            "--workspace-id".into(),
+            format!(
+                "https://{}.workspace.eastus2.api.azureml.ms",
+                world::WORKSPACE_ID
+            ),
+        ],
+    ] {
+        let mut args = first;
+        args.extend(lab_flags(&lab));
+        args.extend(["--no-connect".into(), "--format".into(), "json".into()]);
+        let out = tokio::task::spawn_blocking(move || run(&strs(&args)))
+            .await
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report = json(&out);
+        assert_eq!(report["workspace"]["id"], world::WORKSPACE_ID);
+        assert_eq!(report["derived_from"][0]["found"]["region"], "eastus2");
+    }
+}
+
+fn fake_az(dir: &std::path::Path, script: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("az");
+    std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn studio_link_gets_the_workspace_id_from_az() {
+    let lab = healthy_lab().await;
+    let sub = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+    let link = format!(
+        "https://ml.azure.com/home?wsid=%2Fsubscriptions%2F{sub}%2Fresourcegroups%2Frg-ml%2Fproviders%2FMicrosoft.MachineLearningServices%2Fworkspaces%2F{}&tid=72f988bf-86f1-41af-91ab-2d7cd011db47",
+        world::WORKSPACE_NAME
+    );
+    let bin_dir = tempfile::tempdir().unwrap();
+    // Answers only the exact question pe-doctor must ask.
+    fake_az(
+        bin_dir.path(),
+        &format!(
+            "if [ \"$*\" = \"resource show --ids /subscriptions/{sub}/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/{} --output json\" ]; then\n  echo '{{\"location\": \"eastus2\", \"properties\": {{\"workspaceId\": \"{}\"}}}}'\nelse\n  echo \"unexpected: $*\" >&2; exit 3\nfi",
+            world::WORKSPACE_NAME,
+            world::WORKSPACE_ID
+        ),
+    );
+    let path = format!("{}:/usr/bin:/bin", bin_dir.path().display());
+    let run_with = |extra: &[&str], path: String| {
+        let mut args = vec!["diagnose".to_string(), link.clone()];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(lab_flags(&lab));
+        args.extend(["--no-connect".into(), "--format".into(), "json".into()]);
+        std::process::Command::new(super::support::bin())
+            .args(&args)
+            .env("PATH", path)
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = run_with(&["--use-az"], path.clone());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report = json(&out);
+    assert_eq!(report["workspace"]["id"], world::WORKSPACE_ID);
+    assert_eq!(report["workspace"]["name"], world::WORKSPACE_NAME);
+    let d = &report["derived_from"][0];
+    assert_eq!(d["form"], "studio-link");
+    assert_eq!(d["found"]["resource_group"], "rg-ml");
+    assert!(
+        d["notes"][0].as_str().unwrap().contains("az resource show"),
+        "{d}"
+    );
+    // The notebooks name follows from the workspace name the link gave.
+    assert!(
+        report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["kind"] == "notebooks")
+    );
+
+    // Without --use-az: where to find the ID, exit 2.
+    let out = run_with(&[], path.clone());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("workspace 'contoso-ml' (resource group rg-ml)"),
+        "{err}"
+    );
+    assert!(err.contains("JSON View"), "{err}");
+
+    // az not logged in: a note, no prompt, exit 2 with the same help.
+    fake_az(
+        bin_dir.path(),
+        "echo \"ERROR: Please run 'az login' to setup account.\" >&2; exit 1",
+    );
+    let out = run_with(&["--use-az"], path.clone());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("note: --use-az: az is not logged in"), "{err}");
+    assert!(err.contains("JSON View"), "{err}");
+
+    // No az at all.
+    let empty = tempfile::tempdir().unwrap();
+    let out = run_with(&["--use-az"], empty.path().display().to_string());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("az) is not installed"));
+}
+
+#[test]
+fn garbage_target_exits_2_naming_it() {
+    let out = run(&["diagnose", "hello world", "--loopback-only"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("TARGET 'hello world'"), "{err}");
+    let out = run(&["https://portal.azure.com/#home"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn output_extension_picks_the_format_and_a_mismatch_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, starts) in [
+        ("r.html", "<!DOCTYPE html>"),
+        ("r.md", "# pe-doctor report"),
+        ("r.json", "{"),
+        ("r.txt", "pe-doctor "),
+    ] {
+        let path = dir.path().join(file);
+        let out = run(&["lab", "healthy", "--output", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{file}");
+        let body = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            body.starts_with(starts),
+            "{file}: {}",
+            &body[..40.min(body.len())]
+        );
+    }
+    let path = dir.path().join("mismatch.json");
+    let out = run(&[
+        "lab",
+        "healthy",
+        "--format",
+        "text",
+        "--output",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!path.exists());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--format text does not match"));
+    let out = run(&[
+        "diagnose",
+        "--fqdn",
+        "a.example",
+        "--format",
+        "html",
+        "--output",
+        path.to_str().unwrap(),
+        "--loopback-only",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--output:"));
+}
+
+#[test]
+fn text_report_fits_the_width() {
+    for (columns, width) in [(None, 80), (Some("60"), 60), (Some("120"), 120)] {
+        let mut cmd = std::process::Command::new(super::support::bin());
+        cmd.args(["lab", "custom-dns-no-forwarder"])
+            .env("NO_COLOR", "1")
+            .env_remove("COLUMNS");
+        if let Some(c) = columns {
+            cmd.env("COLUMNS", c);
+        }
+        let out = cmd.output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let widest = text.lines().map(|l| l.chars().count()).max().unwrap();
+        assert!(widest <= width, "{columns:?}: {widest}\n{text}");
+        assert!(!text.contains('\u{1b}'), "no colour off a terminal");
+    }
+}
+
+#[test]
+fn completions_and_man_page() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = run(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let s = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            s.contains("diagnose") && s.contains("workspace-id"),
+            "{shell}"
+        );
+    }
+    let out = run(&["man"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(".TH pe-doctor 1"));
+    let out = run(&["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+}
