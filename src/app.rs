@@ -170,7 +170,11 @@ pub fn text_width(is_terminal: bool, columns: Option<&str>) -> usize {
     {
         return n.max(MIN);
     }
-    if is_terminal && let Some((terminal_size::Width(w), _)) = terminal_size::terminal_size() {
+    // A pseudo-terminal nobody sized reports 0 columns.
+    if is_terminal
+        && let Some((terminal_size::Width(w), _)) = terminal_size::terminal_size()
+        && w > 0
+    {
         return usize::from(w).max(MIN);
     }
     80

@@ -31,18 +31,21 @@ pub struct Cli {
 
 /// What TARGET may be, shown under `--help`.
 const AFTER_HELP: &str = "\
-TARGET is whatever you have at hand:
-  a workspace URL or name   https://<workspace-id>.workspace.eastus2.api.azureml.ms/
-  a notebooks or instance   https://ml-<name>-<region>-<workspace-id>.<region>.notebooks.azure.net/
-    or endpoint URL         https://<instance>.<region>.instances.azureml.ms/
-  a studio link             https://ml.azure.com/?wsid=/subscriptions/.../workspaces/<name>&tid=...
-  the workspace ID          7c2e9d41-3b8a-4f0e-9c61-2d5e8b0a5a69
-  error text                \"$(cat error.txt)\" (the names in it are found)";
+TARGET is whatever you have at hand, for example:
+  a workspace URL    https://<workspace-id>.workspace.eastus2.api.azureml.ms/
+  a notebooks URL    https://ml-<name>-<region>-<workspace-id>.<region>.notebooks.azure.net/
+  an instance URL    https://<instance>.<region>.instances.azureml.ms/
+  an endpoint name   <endpoint>.<region>.inference.ml.azure.com
+  a studio link      https://ml.azure.com/?wsid=/subscriptions/.../workspaces/<name>&tid=...
+  the workspace ID   7c2e9d41-3b8a-4f0e-9c61-2d5e8b0a5a69
+  error text         \"$(cat error.txt)\"   (the workspace names in it are found)
+With no arguments at all, pe-doctor asks for a link and saves an HTML report.";
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Diagnose this machine's access to a workspace.
+    #[command(after_help = AFTER_HELP)]
     Diagnose(Box<DiagnoseArgs>),
     /// Evaluate a PAC file for URLs, like pactester.
     Pac(crate::pac_cmd::PacArgs),

@@ -11,6 +11,7 @@ pub async fn resolve(args: &DiagnoseArgs) -> Result<Config, String> {
     let mut args = args.clone();
     let mut pasted = inputs::apply(&mut args)?;
     let mut missing_id = None;
+    let mut spent_on_az = std::time::Duration::ZERO;
     if let Some(ws) = pasted.needs_id.clone() {
         let mut studio = pasted
             .derived
@@ -21,7 +22,11 @@ pub async fn resolve(args: &DiagnoseArgs) -> Result<Config, String> {
                 Some(t) => config::parse_duration("--timeout", t).map_err(|e| e.to_string())?,
                 None => config::DEFAULT_TIMEOUT,
             };
-            match az::workspace(&ws.resource_id(), timeout).await {
+            // One --timeout bounds everything: az gets at most half, the diagnosis the rest.
+            let started = std::time::Instant::now();
+            let answer = az::workspace(&ws.resource_id(), timeout / 2).await;
+            spent_on_az = started.elapsed();
+            match answer {
                 Ok(found) => Some(found),
                 Err(why) => {
                     eprintln!("pe-doctor: note: --use-az: {why}");
@@ -70,6 +75,7 @@ pub async fn resolve(args: &DiagnoseArgs) -> Result<Config, String> {
         }
         Err(e) => return Err(e.to_string()),
     };
+    config.timeout = config.timeout.saturating_sub(spent_on_az);
     // A name given as pasted is often one the workspace derivation also yields.
     crate::targets::dedup(&mut config.targets);
     config.derived_from = pasted.derived;

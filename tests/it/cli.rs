@@ -629,3 +629,153 @@ fn completions_and_man_page() {
     let out = run(&["completions", "tcsh"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The program next to a helpdesk preset, as a user would find them in the unpacked zip.
+fn unpacked_zip(lab: &pe_doctor::lab::scenarios::LabRun, preset_extra: &str) -> tempfile::TempDir {
+    use pe_doctor::config::SystemResolver;
+    // Under the target directory, so the program can be hard-linked rather than copied.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let exe = dir.path().join("pe-doctor");
+    if std::fs::hard_link(super::support::bin(), &exe).is_err() {
+        std::fs::copy(super::support::bin(), &exe).unwrap();
+    }
+    let SystemResolver::Server(system) = lab.config.system_resolver else {
+        panic!("the lab stands in a server for the system resolver");
+    };
+    std::fs::create_dir(dir.path().join("reports")).unwrap();
+    // Only loopback resolvers, no DoH, no connection attempts: nothing leaves the machine.
+    let preset = format!(
+        "system-resolver = \"{system}\"\nazure-dns = \"{}\"\nno-doh = true\nno-host-dns = true\n\
+         no-connect = true\nproxy = \"none\"\nhosts-file = '{}'\noutput = '{}'\n{preset_extra}",
+        lab.config.azure_dns,
+        lab.config.hosts_file.as_ref().unwrap().display(),
+        dir.path().join("reports").display(),
+    );
+    std::fs::write(dir.path().join("pe-doctor.toml"), preset).unwrap();
+    dir
+}
+
+fn saved_report(transcript: &str) -> std::path::PathBuf {
+    let line = transcript
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("The report is saved as "))
+        .unwrap_or_else(|| panic!("no saved report in:\n{transcript}"));
+    std::path::PathBuf::from(line.trim())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn double_click_mode_asks_diagnoses_saves_html_and_waits_for_enter() {
+    let lab = healthy_lab().await;
+    let zip = unpacked_zip(&lab, "");
+    let exe = zip.path().join("pe-doctor");
+    let url = format!(
+        "https://{}.workspace.{}.api.azureml.ms/",
+        world::WORKSPACE_ID,
+        world::REGION
+    );
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/it/scripts/pty_session.py"
+    );
+    let (exe2, url2) = (exe.clone(), url.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("python3")
+            .arg(script)
+            .arg(&exe2)
+            .arg(&url2)
+            .env("PE_DOCTOR_PAUSE", "1")
+            .env_remove("NO_COLOR")
+            .env_remove("COLUMNS")
+            .env_remove("https_proxy")
+            .env_remove("HTTPS_PROXY")
+            .output()
+            .expect("python3 (a test dependency, installed by .ci/run)")
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let session: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let transcript = session["transcript"].as_str().unwrap();
+    assert_eq!(session["code"], 0, "{transcript}");
+    // One prompt, with an example; the preset next to the program was used.
+    assert_eq!(transcript.matches("> ").count(), 1, "{transcript}");
+    assert!(transcript.contains("For example: https://"), "{transcript}");
+    assert!(transcript.contains("pe-doctor.toml"), "{transcript}");
+    // The text report, in colour on a terminal, then the saved HTML report and the pause.
+    assert!(transcript.contains("derived from:"), "{transcript}");
+    assert!(
+        transcript.contains("\u{1b}[32m10.0.0.4"),
+        "private answers, in green on a terminal: {transcript}"
+    );
+    let path = saved_report(transcript);
+    assert!(path.starts_with(zip.path().join("reports")), "{path:?}");
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains(&format!(
+        "Derived from: workspace ID {}",
+        world::WORKSPACE_ID
+    )));
+    assert!(transcript.find("saved as").unwrap() < transcript.find("Press Enter").unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn double_click_mode_without_a_terminal_and_with_a_preset_workspace() {
+    use std::io::Write;
+    let lab = healthy_lab().await;
+    // No terminal: the answer comes on standard input; no colour, no pause.
+    let zip = unpacked_zip(&lab, "");
+    let mut child = std::process::Command::new(zip.path().join("pe-doctor"))
+        .env_remove("NO_COLOR")
+        .env_remove("PE_DOCTOR_PAUSE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{}", world::WORKSPACE_ID).unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    // A bare GUID has no region: the preset must give it.
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--region: required"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The helpdesk preset names the workspace: no question at all.
+    let zip = unpacked_zip(
+        &lab,
+        &format!(
+            "workspace-id = \"{}\"\nregion = \"{}\"\n",
+            world::WORKSPACE_ID,
+            world::REGION
+        ),
+    );
+    let exe = zip.path().join("pe-doctor");
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(exe)
+            .env_remove("NO_COLOR")
+            .env_remove("PE_DOCTOR_PAUSE")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(!text.contains("> "), "{text}");
+    assert!(!text.contains('\u{1b}'), "no colour off a terminal");
+    assert!(!text.contains("Press Enter"));
+    let html = std::fs::read_to_string(saved_report(&text)).unwrap();
+    assert!(html.contains(world::WORKSPACE_ID));
+}
