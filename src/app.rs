@@ -357,3 +357,18 @@ impl Spinner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_width_from_columns_else_80_off_a_terminal() {
+        assert_eq!(text_width(false, None), 80);
+        assert_eq!(text_width(false, Some("120")), 120);
+        assert_eq!(text_width(true, Some("100")), 100);
+        assert_eq!(text_width(false, Some("10")), 40);
+        assert_eq!(text_width(false, Some("wide")), 80);
+        assert_eq!(text_width(false, Some("0")), 80);
+    }
+}

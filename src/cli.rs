@@ -262,3 +262,63 @@ pub struct LabArgs {
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn format_follows_the_output_extension() {
+        let cases = [
+            ("r.html", Some(Format::Html)),
+            ("R.HTM", Some(Format::Html)),
+            ("notes.md", Some(Format::Markdown)),
+            ("x.markdown", Some(Format::Markdown)),
+            ("out/report.json", Some(Format::Json)),
+            ("r.txt", Some(Format::Text)),
+            ("r.log", None),
+            ("report", None),
+            (".html", None),
+        ];
+        for (file, want) in cases {
+            assert_eq!(Format::from_extension(Path::new(file)), want, "{file}");
+        }
+        let p = Path::new("r.json");
+        assert_eq!(Format::resolve(None, Some(p)), Ok(Format::Json));
+        assert_eq!(
+            Format::resolve(Some(Format::Json), Some(p)),
+            Ok(Format::Json)
+        );
+        assert_eq!(
+            Format::resolve(None, Some(Path::new("r.log"))),
+            Ok(Format::Text)
+        );
+        assert_eq!(
+            Format::resolve(Some(Format::Html), Some(Path::new("r.log"))),
+            Ok(Format::Html)
+        );
+        assert_eq!(Format::resolve(None, None), Ok(Format::Text));
+        let e = Format::resolve(Some(Format::Html), Some(p)).unwrap_err();
+        assert!(
+            e.contains("--format html does not match the output file r.json (a json file)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn no_arguments_and_a_bare_target_parse_without_a_subcommand() {
+        let cli = Cli::try_parse_from(["pe-doctor"]).unwrap();
+        assert!(cli.command.is_none() && cli.targets.is_empty());
+        let cli = Cli::try_parse_from(["pe-doctor", "https://x.example/"]).unwrap();
+        assert_eq!(cli.targets, vec!["https://x.example/"]);
+        let cli = Cli::try_parse_from(["pe-doctor", "lab", "--list"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Lab(_))));
+        let cli = Cli::try_parse_from(["pe-doctor", "diagnose", "a", "b", "--use-az"]).unwrap();
+        let Some(Command::Diagnose(d)) = cli.command else {
+            panic!("diagnose expected");
+        };
+        assert_eq!(d.targets, vec!["a", "b"]);
+        assert!(d.use_az);
+    }
+}

@@ -462,8 +462,8 @@ fn matrix(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> 
     // Resolver columns in groups that fit the width, each group a table of its own.
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let mut used = name_w;
-    for c in 0..cols.len() {
-        let need = 2 + widths[c];
+    for (c, w) in widths.iter().enumerate() {
+        let need = 2 + w;
         match groups.last_mut() {
             Some(g) if used + need <= style.width => g.push(c),
             _ => {

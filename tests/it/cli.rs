@@ -342,8 +342,9 @@ async fn healthy_lab() -> pe_doctor::lab::scenarios::LabRun {
 #[tokio::test]
 async fn workspace_url_runs_the_full_diagnosis_and_says_what_it_derived() {
     let lab = healthy_lab().await;
+    // As copied from a browser, with a secret in the query.
     let url = format!(
-        "https://{}.workspace.{}.api.azureml.ms/",
+        "https://{}.workspace.{}.api.azureml.ms/?sig=S3CRETSIG",
         world::WORKSPACE_ID,
         world::REGION
     );
@@ -365,7 +366,11 @@ async fn workspace_url_runs_the_full_diagnosis_and_says_what_it_derived() {
     assert_eq!(report["workspace"]["id"], world::WORKSPACE_ID);
     assert_eq!(report["workspace"]["region"], world::REGION);
     let d = &report["derived_from"][0];
-    assert_eq!(d["input"], url.as_str());
+    assert_eq!(d["input"], url.replace("S3CRETSIG", "***").as_str());
+    assert!(
+        !out.stdout.windows(9).any(|w| w == b"S3CRETSIG"),
+        "redacted"
+    );
     assert_eq!(d["form"], "url");
     assert_eq!(d["found"]["workspace_id"], world::WORKSPACE_ID);
     assert_eq!(d["found"]["region"], world::REGION);
