@@ -46,19 +46,7 @@ pub fn run(cli: Cli) -> u8 {
         }
     };
     let code = match cli.command {
-        None if cli.targets.is_empty() => {
-            runtime.block_on(crate::commands::interactive::run(cli.config))
-        }
-        None => {
-            let args = DiagnoseArgs {
-                targets: cli.targets,
-                config: cli
-                    .config
-                    .or_else(crate::commands::interactive::preset_next_to_program),
-                ..DiagnoseArgs::default()
-            };
-            runtime.block_on(diagnose(&args))
-        }
+        None => runtime.block_on(crate::commands::interactive::run(cli.config, cli.targets)),
         Some(Command::Diagnose(args)) => runtime.block_on(diagnose(&args)),
         Some(Command::Lab(args)) => runtime.block_on(lab(&args)),
         Some(Command::Completions { shell }) => {

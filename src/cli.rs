@@ -21,7 +21,8 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Without a subcommand: what to diagnose (see `pe-doctor diagnose --help`).
+    /// Without a subcommand: what to diagnose (as `diagnose TARGET`, and an HTML report is
+    /// saved as in the no-argument mode).
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
     /// Without a subcommand: the settings file (default: pe-doctor.toml next to the program).
@@ -39,7 +40,7 @@ TARGET is whatever you have at hand, for example:
   a studio link      https://ml.azure.com/?wsid=/subscriptions/.../workspaces/<name>&tid=...
   the workspace ID   7c2e9d41-3b8a-4f0e-9c61-2d5e8b0a5a69
   error text         \"$(cat error.txt)\"   (the workspace names in it are found)
-With no arguments at all, pe-doctor asks for a link and saves an HTML report.";
+`pe-doctor` alone asks for one; both it and `pe-doctor TARGET` also save an HTML report.";
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]

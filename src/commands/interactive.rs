@@ -1,4 +1,4 @@
-//! The double-click mode: `pe-doctor` with no arguments asks for a link or workspace ID (unless
+//! The double-click mode: `pe-doctor` with no arguments (or only TARGETs) asks for a link or workspace ID (unless
 //! the helpdesk's `pe-doctor.toml` next to the program names the workspace), runs the
 //! diagnosis, prints the text report and saves an HTML report where the user can find it.
 //! Started from the file manager (Windows Explorer), the window waits for Enter before closing.
@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 pub const PRESET_FILE: &str = "pe-doctor.toml";
 
 /// Runs the double-click mode with the settings file given, or the one next to the program.
-pub async fn run(config: Option<PathBuf>) -> u8 {
-    let code = run_once(config.or_else(preset_next_to_program)).await;
+/// With `targets` (`pe-doctor TARGET`) nothing is asked.
+pub async fn run(config: Option<PathBuf>, targets: Vec<String>) -> u8 {
+    let code = run_once(config.or_else(preset_next_to_program), targets).await;
     if should_pause(std::env::var("PE_DOCTOR_PAUSE").ok().as_deref()) {
         print!("\nPress Enter to close this window.");
         let _ = std::io::stdout().flush();
@@ -32,7 +33,7 @@ pub fn preset_next_to_program() -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
-async fn run_once(preset: Option<PathBuf>) -> u8 {
+async fn run_once(preset: Option<PathBuf>, targets: Vec<String>) -> u8 {
     let mut args = DiagnoseArgs {
         config: preset.clone(),
         ..Default::default()
@@ -41,6 +42,7 @@ async fn run_once(preset: Option<PathBuf>) -> u8 {
         println!("pe-doctor: using the settings in {}", p.display());
     }
     match Config::from_args(&args) {
+        _ if !targets.is_empty() => args.targets = targets,
         Ok(_) => {}
         Err(ConfigError::NoTargets) => match ask() {
             Some(answer) => args.targets = vec![answer],

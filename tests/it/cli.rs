@@ -756,6 +756,27 @@ async fn double_click_mode_without_a_terminal_and_with_a_preset_workspace() {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // `pe-doctor TARGET`: no question, the same saved report.
+    let url = format!(
+        "https://{}.workspace.{}.api.azureml.ms/",
+        world::WORKSPACE_ID,
+        world::REGION
+    );
+    let exe = zip.path().join("pe-doctor");
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(exe)
+            .arg(url)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(!text.contains("> "), "{text}");
+    assert!(saved_report(&text).is_file());
+
     // The helpdesk preset names the workspace: no question at all.
     let zip = unpacked_zip(
         &lab,
