@@ -70,7 +70,7 @@ fn shorten_guids(label: &str) -> String {
     let mut out = String::new();
     let mut i = 0;
     while i < bytes.len() {
-        if i + 36 <= bytes.len() && is_guid(&label[i..i + 36]) {
+        if label.get(i..i + 36).is_some_and(is_guid) {
             out.push_str(&label[i..i + 4]);
             out.push('…');
             out.push_str(&label[i + 32..i + 36]);
@@ -319,7 +319,12 @@ pub fn render_width(
 fn render_lines(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{}", super::header_line(report))?;
     for d in &report.derived_from {
-        writeln!(out, "  {} {}", style.dim("derived from:"), d.line())?;
+        writeln!(
+            out,
+            "  {} {}",
+            style.dim("derived from:"),
+            shorten_guids(&d.line())
+        )?;
         for note in &d.notes {
             writeln!(out, "  {} {note}", style.dim("note:"))?;
         }
@@ -534,6 +539,11 @@ mod tests {
                 80
             ),
             "7c2e…5a69.workspace.eastus2.api.azureml.ms"
+        );
+        // Multi-byte characters within 36 bytes of a position are no GUID and no panic.
+        assert_eq!(
+            shorten_guids("x ← 7c2e9d41-3b8a-4f0e-9c61-2d5e8b0a5a69/?…"),
+            "x ← 7c2e…5a69/?…"
         );
         let s = shorten(
             "a-very-long-label-that-goes-on.and-on-and-on.example.com",

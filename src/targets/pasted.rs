@@ -722,6 +722,27 @@ mod tests {
     }
 
     #[test]
+    fn survives_any_input() {
+        let big = format!("{G}.workspace.eastus.api.azureml.ms ").repeat(5_000);
+        let inputs = [
+            "ml-é-eastus-fb7e20a0-8891-458b-b969-55ddb3382f51.eastus.notebooks.azure.net"
+                .to_string(),
+            "%".to_string(),
+            "%E2%82".to_string(),
+            "ｆｂ７ｅ.workspace.eastus.api.azureml.ms".to_string(),
+            "日本語のエラー: 名前を解決できません".to_string(),
+            "a.".repeat(200),
+            big,
+        ];
+        for input in &inputs {
+            let _ = parse_input(input);
+        }
+        let d = parse_input(&inputs[6]).unwrap();
+        assert_eq!(d.found.names.len(), 1);
+        assert!(d.input.chars().count() <= 300);
+    }
+
+    #[test]
     fn derivation_line_and_json() {
         let d = parse_input(&format!("https://{G}.workspace.eastus2.api.azureml.ms/")).unwrap();
         assert_eq!(
