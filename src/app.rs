@@ -310,7 +310,11 @@ async fn tour(opts: &LabOptions) -> u8 {
             }
             Err(e) => format!("{:<26} could not start: {e}", s.name),
         };
-        println!("{line}");
+        let terminal = std::io::stdout().is_terminal();
+        let width = text_width(terminal, std::env::var("COLUMNS").ok().as_deref());
+        for l in report::text::fit(&line, width) {
+            println!("{l}");
+        }
     }
     EXIT_OK
 }

@@ -113,8 +113,12 @@ fn ask() -> Option<String> {
 /// program, else in Downloads, Documents or the temporary folder, whichever takes it first.
 fn save(report: &Report, preset: Option<&Path>) -> std::io::Result<PathBuf> {
     let name = file_name(&report.started_at);
-    let candidates: Vec<PathBuf> = match preset {
-        Some(p) if p.is_dir() => vec![p.join(&name)],
+    save_first(report, &candidates(preset, &name))
+}
+
+fn candidates(preset: Option<&Path>, name: &str) -> Vec<PathBuf> {
+    match preset {
+        Some(p) if p.is_dir() => vec![p.join(name)],
         Some(p) => vec![p.to_path_buf()],
         None => [
             std::env::current_exe()
@@ -126,16 +130,20 @@ fn save(report: &Report, preset: Option<&Path>) -> std::io::Result<PathBuf> {
         ]
         .into_iter()
         .flatten()
-        .map(|d| d.join(&name))
+        .map(|d| d.join(name))
         .collect(),
-    };
+    }
+}
+
+/// Writes the report to the first of `candidates` that takes it.
+fn save_first(report: &Report, candidates: &[PathBuf]) -> std::io::Result<PathBuf> {
     let mut last = std::io::Error::other("no folder to write to");
     for path in candidates {
-        let format = Format::from_extension(&path).unwrap_or(Format::Html);
+        let format = Format::from_extension(path).unwrap_or(Format::Html);
         let mut buf = Vec::new();
         report::render(report, format, false, &mut buf)?;
-        match report::write_atomically(&path, &buf) {
-            Ok(()) => return Ok(path),
+        match report::write_atomically(path, &buf) {
+            Ok(()) => return Ok(path.clone()),
             Err(e) => last = e,
         }
     }
@@ -201,6 +209,30 @@ mod tests {
             "pe-doctor-report-20261130-104012.html"
         );
         assert_eq!(file_name("garbage"), "pe-doctor-report-latest.html");
+    }
+
+    #[tokio::test]
+    async fn saves_in_the_first_folder_that_takes_it() {
+        let run = crate::lab::scenarios::setup("healthy", &Default::default())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let report = run.diagnose().await;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let gone = dir.path().join("no-such-folder").join("r.html");
+        let ok = dir.path().join("r.html");
+        let got = save_first(&report, &[gone, ok.clone()]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(got, ok);
+        let html = std::fs::read_to_string(&ok).unwrap_or_default();
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        // A preset folder gets a timestamped file; a preset file is used as named.
+        let c = candidates(Some(dir.path()), "x.html");
+        assert_eq!(c, vec![dir.path().join("x.html")]);
+        let c = candidates(Some(&ok), "x.html");
+        assert_eq!(c, vec![ok.clone()]);
+        // Without a preset: next to the program first, the temporary folder last.
+        let c = candidates(None, "x.html");
+        assert!(c.len() >= 2);
+        assert_eq!(c.last(), Some(&std::env::temp_dir().join("x.html")));
     }
 
     #[test]

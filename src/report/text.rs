@@ -134,7 +134,7 @@ fn visible_len(s: &str) -> usize {
 /// Splits one rendered line (colour sequences allowed) into lines of at most `width` columns:
 /// on spaces where possible, inside a word only when the word alone is too long. Continuation
 /// lines are indented under the line's own indentation plus four.
-fn fit(line: &str, width: usize) -> Vec<String> {
+pub(crate) fn fit(line: &str, width: usize) -> Vec<String> {
     if visible_len(line) <= width {
         return vec![line.to_string()];
     }
