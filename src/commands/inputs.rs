@@ -75,8 +75,19 @@ pub fn apply(args: &mut DiagnoseArgs) -> Result<Pasted, String> {
                 args.fqdns.push(name.clone());
             }
         }
-        if f.cloud.is_some() && args.cloud.is_none() {
-            args.cloud = f.cloud.map(|c| c.as_str().to_string());
+        if let Some(cloud) = f.cloud {
+            match &args.cloud {
+                None => args.cloud = Some(cloud.as_str().to_string()),
+                Some(given) if given.parse::<targets::Cloud>().ok() != Some(cloud) => {
+                    return Err(format!(
+                        "--cloud '{given}' contradicts the {} given ({}): {}",
+                        d.form.describe(),
+                        cloud.as_str(),
+                        d.input
+                    ));
+                }
+                Some(_) => {}
+            }
         }
         if id_known {
             merge_one(&mut args.region, &f.region, "--region", d)?;
@@ -192,6 +203,23 @@ mod tests {
         assert_eq!(a.workspace_id.as_deref(), Some(G));
         assert_eq!(a.region.as_deref(), Some("westeurope"));
         assert_eq!(a.instances, vec!["ci-alice"]);
+    }
+
+    #[test]
+    fn sovereign_cloud_names_set_the_cloud() {
+        let mut a = args(&[&format!("{G}.workspace.usgovvirginia.api.ml.azure.us")]);
+        apply(&mut a).unwrap();
+        assert_eq!(a.cloud.as_deref(), Some("usgov"));
+        let mut a = args(&[&format!("{G}.workspace.usgovvirginia.api.ml.azure.us")]);
+        a.cloud = Some("AzureUSGovernment".into());
+        apply(&mut a).unwrap();
+        let mut a = args(&[&format!("{G}.workspace.chinaeast2.api.ml.azure.cn")]);
+        a.cloud = Some("public".into());
+        assert!(
+            apply(&mut a)
+                .unwrap_err()
+                .starts_with("--cloud 'public' contradicts")
+        );
     }
 
     #[test]
