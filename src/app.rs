@@ -199,9 +199,18 @@ fn emit(mut report: Report, redact: bool, format: Format, output: Option<Output>
     }
 }
 
-/// Colour only on a terminal, and never when `NO_COLOR` is set (https://no-color.org).
+/// Colour only on a terminal, and never when `NO_COLOR` is set (https://no-color.org); on
+/// Windows only when the console accepts escape sequences (they are switched on first).
 pub fn use_color(is_terminal: bool) -> bool {
-    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    is_terminal
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && escapes_work()
+}
+
+/// False on a Windows console that cannot be switched to escape sequences (which it would
+/// print raw); true elsewhere.
+fn escapes_work() -> bool {
+    anstyle_query::windows::enable_ansi_colors().unwrap_or(true)
 }
 
 async fn lab(args: &LabArgs) -> u8 {
@@ -326,7 +335,7 @@ struct Spinner {
 
 impl Spinner {
     fn start(names: usize) -> Self {
-        if !std::io::stderr().is_terminal() {
+        if !std::io::stderr().is_terminal() || !escapes_work() {
             return Self { task: None };
         }
         let task = tokio::spawn(async move {
