@@ -202,9 +202,7 @@ fn emit(mut report: Report, redact: bool, format: Format, output: Option<Output>
 /// Colour only on a terminal, and never when `NO_COLOR` is set (https://no-color.org); on
 /// Windows only when the console accepts escape sequences (they are switched on first).
 pub fn use_color(is_terminal: bool) -> bool {
-    is_terminal
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && escapes_work()
+    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && escapes_work()
 }
 
 /// False on a Windows console that cannot be switched to escape sequences (which it would

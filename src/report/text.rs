@@ -113,6 +113,26 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// Code kept line by line; a `//` comment too long for `width` continues as comments, so what
+/// is copied still runs.
+fn code_lines(code: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in code.lines() {
+        let trimmed = line.trim_start();
+        match trimmed.strip_prefix("//") {
+            Some(comment) if line.chars().count() > width => {
+                let indent = &line[..line.len() - trimmed.len()];
+                let room = width.saturating_sub(indent.len() + 3).max(10);
+                for part in wrap(comment, room) {
+                    out.push(format!("{indent}// {part}"));
+                }
+            }
+            _ => out.push(line.to_string()),
+        }
+    }
+    out
+}
+
 /// Columns a line takes on screen: characters, not counting ANSI colour sequences.
 fn visible_len(s: &str) -> usize {
     let mut n = 0;
@@ -241,12 +261,21 @@ fn finding_block(f: &Finding, style: Style, out: &mut dyn Write) -> io::Result<(
     writeln!(out)?;
     let label = "  Fix:  ";
     let pad = " ".repeat(label.len() + 3);
-    for (i, step) in f.remediation.iter().enumerate() {
+    let mut n = 0;
+    for step in &f.remediation {
+        // A step of several lines is code to copy: its lines stay lines.
+        if step.contains('\n') {
+            for l in code_lines(step, style.width.saturating_sub(pad.len()).max(20)) {
+                writeln!(out, "{pad}{l}")?;
+            }
+            continue;
+        }
+        n += 1;
         let lines = wrap(step, style.width.saturating_sub(pad.len()).max(20));
         for (j, l) in lines.iter().enumerate() {
-            match (i, j) {
-                (0, 0) => writeln!(out, "{label}{}. {l}", i + 1)?,
-                (_, 0) => writeln!(out, "{}{}. {l}", " ".repeat(label.len()), i + 1)?,
+            match (n, j) {
+                (1, 0) => writeln!(out, "{label}{n}. {l}")?,
+                (_, 0) => writeln!(out, "{}{n}. {l}", " ".repeat(label.len()))?,
                 _ => writeln!(out, "{pad}{l}")?,
             }
         }
@@ -581,6 +610,54 @@ mod tests {
         }
         assert_eq!(visible_len("\x1b[32m✓ ok\x1b[0m"), 4);
         assert_eq!(fit("short", 80), vec!["short"]);
+    }
+
+    #[test]
+    fn code_steps_keep_their_lines_and_comments_stay_comments() {
+        let code = "// At the top of FindProxyForURL: the workspace's private-endpoint names go DIRECT.\nif (dnsDomainIs(host, \".api.azureml.ms\"))\n    return \"DIRECT\";";
+        let lines = code_lines(code, 60);
+        assert!(lines.len() == 4, "{lines:?}");
+        assert!(lines[..2].iter().all(|l| l.starts_with("// ")));
+        assert_eq!(lines[2], "if (dnsDomainIs(host, \".api.azureml.ms\"))");
+        assert_eq!(lines[3], "    return \"DIRECT\";");
+        assert!(lines.iter().all(|l| l.chars().count() <= 60));
+    }
+
+    /// The PAC fix as printed, narrow, is copied into a PAC file and run: the workspace's names
+    /// go DIRECT, others keep the proxy.
+    #[tokio::test]
+    async fn printed_pac_fix_runs() {
+        let run = crate::lab::scenarios::setup("pac-sends-to-proxy", &Default::default())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let report = run.diagnose().await;
+        let mut buf = Vec::new();
+        render_width(&report, false, 60, &mut buf).unwrap_or_else(|e| panic!("{e}"));
+        let text = String::from_utf8_lossy(&buf);
+        let code: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.ends_with("e.g.:"))
+            .skip(1)
+            .take_while(|l| !l.trim_start().starts_with("2. "))
+            .collect();
+        assert!(code.len() > 3, "{text}");
+        assert!(code.iter().all(|l| l.chars().count() <= 60));
+        let pac = format!(
+            "function FindProxyForURL(url, host) {{\n{}\n  return \"PROXY proxy.example:3128\";\n}}\n",
+            code.join("\n")
+        );
+        let script = pac::PacScript::compile(&pac, pac::PacOptions::default())
+            .unwrap_or_else(|e| panic!("{e}\n{pac}"));
+        for t in &report.targets {
+            let r = script
+                .find_proxy(&format!("https://{}/", t.fqdn), &t.fqdn)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(r.raw, "DIRECT", "{}", t.fqdn);
+        }
+        let r = script
+            .find_proxy("https://www.example.com/", "www.example.com")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.raw, "PROXY proxy.example:3128");
     }
 
     #[test]
