@@ -187,7 +187,7 @@ pub fn parse_input(raw: &str) -> Result<Derivation, TargetError> {
     let studio = resource_ids(&decoded, &mut d);
     let mut ignored = Vec::new();
     for host in hosts(&decoded) {
-        if !read_host(&host, &mut d.found) && !ignored.contains(&host) {
+        if !read_host(&host, &mut d.found) && looks_like_a_site(&host) && !ignored.contains(&host) {
             ignored.push(host);
         }
     }
@@ -282,6 +282,17 @@ fn hosts(text: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// Whether an unused name is worth mentioning: a site name, not a file (`error.txt`) or a
+/// dotted identifier from a stack trace (`azure.core.exceptions.HttpResponseError`).
+fn looks_like_a_site(host: &str) -> bool {
+    const TLDS: &[&str] = &[
+        "com", "net", "org", "ms", "io", "us", "cn", "de", "fr", "jp", "uk",
+    ];
+    host.rsplit('.')
+        .next()
+        .is_some_and(|tld| TLDS.contains(&tld))
 }
 
 /// Azure resource IDs of workspaces (studio `wsid=`, SDK messages): name, resource group,
@@ -675,6 +686,8 @@ mod tests {
         assert_eq!(d.found.workspace_name.as_deref(), Some("teamws"));
         assert_eq!(d.found.names.len(), 2);
         assert!(d.notes[0].contains("learn.microsoft.com"), "{:?}", d.notes);
+        // Dotted identifiers of a stack trace are not taken for sites.
+        assert!(!d.notes[0].contains("azure.core"), "{:?}", d.notes);
         // The correlation ID is not taken for the workspace.
         assert!(!d.found.summary().contains("1d2e3f40"));
         // A browser error page: the host in the address bar and some prose.
