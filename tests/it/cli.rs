@@ -686,22 +686,26 @@ async fn double_click_mode_asks_diagnoses_saves_html_and_waits_for_enter() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/it/scripts/pty_session.py"
     );
-    let (exe2, url2) = (exe.clone(), url.clone());
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("python3")
-            .arg(script)
-            .arg(&exe2)
-            .arg(&url2)
-            .env("PE_DOCTOR_PAUSE", "1")
-            .env_remove("NO_COLOR")
-            .env_remove("COLUMNS")
-            .env_remove("https_proxy")
-            .env_remove("HTTPS_PROXY")
-            .output()
-            .expect("python3 (a test dependency, installed by .ci/run)")
-    })
-    .await
-    .unwrap();
+    let pty_session = |no_color: bool| {
+        let (exe, url) = (exe.clone(), url.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut cmd = std::process::Command::new("python3");
+            cmd.arg(script)
+                .arg(&exe)
+                .arg(&url)
+                .env("PE_DOCTOR_PAUSE", "1")
+                .env_remove("NO_COLOR")
+                .env_remove("COLUMNS")
+                .env_remove("https_proxy")
+                .env_remove("HTTPS_PROXY");
+            if no_color {
+                cmd.env("NO_COLOR", "1");
+            }
+            cmd.output()
+                .expect("python3 (a test dependency, installed by .ci/run)")
+        })
+    };
+    let out = pty_session(false).await.unwrap();
     assert!(
         out.status.success(),
         "{}{}",
@@ -730,6 +734,13 @@ async fn double_click_mode_asks_diagnoses_saves_html_and_waits_for_enter() {
         world::WORKSPACE_ID
     )));
     assert!(transcript.find("saved as").unwrap() < transcript.find("Press Enter").unwrap());
+
+    // NO_COLOR on a terminal: the same report without colour.
+    let out = pty_session(true).await.unwrap();
+    let session: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let transcript = session["transcript"].as_str().unwrap();
+    assert!(transcript.contains("10.0.0.4"), "{transcript}");
+    assert!(!transcript.contains("\u{1b}[32m"), "{transcript}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
