@@ -21,7 +21,12 @@ pub async fn run(config: Option<PathBuf>, targets: Vec<String>) -> u8 {
     if should_pause(std::env::var("PE_DOCTOR_PAUSE").ok().as_deref()) {
         print!("\nPress Enter to close this window.");
         let _ = std::io::stdout().flush();
-        let _ = std::io::stdin().lock().read_line(&mut String::new());
+        // Lines left over from a pasted block are not the Enter the user is asked for.
+        let mut stdin = std::io::stdin().lock();
+        let mut line = String::new();
+        while matches!(stdin.read_line(&mut line), Ok(n) if n > 0) && !line.trim().is_empty() {
+            line.clear();
+        }
     }
     code
 }
@@ -92,7 +97,9 @@ async fn run_once(preset: Option<PathBuf>, targets: Vec<String>) -> u8 {
     }
 }
 
-/// One prompt with an example; None on end of input or an empty answer.
+/// One prompt with an example; None on end of input or an empty answer. An answer with no
+/// workspace in it (or the first line of a pasted block) is followed by the next line, a few
+/// times, with a word of why.
 fn ask() -> Option<String> {
     println!(
         "pe-doctor finds out why this computer cannot reach an Azure Machine Learning workspace.\n\
@@ -102,12 +109,28 @@ fn ask() -> Option<String> {
     );
     print!("> ");
     let _ = std::io::stdout().flush();
+    let mut stdin = std::io::stdin().lock();
     let mut line = String::new();
-    match std::io::stdin().lock().read_line(&mut line) {
-        Ok(n) if n > 0 && !line.trim().is_empty() => Some(line.trim().to_string()),
-        _ => None,
+    for _ in 0..MAX_TRIES {
+        line.clear();
+        match stdin.read_line(&mut line) {
+            Ok(n) if n > 0 && !line.trim().is_empty() => {}
+            _ => return None,
+        }
+        match crate::targets::parse_input(line.trim()) {
+            Ok(_) => return Some(line.trim().to_string()),
+            Err(e) => {
+                println!("{e}\nTry again (or press Enter to stop):");
+                print!("> ");
+                let _ = std::io::stdout().flush();
+            }
+        }
     }
+    Some(line.trim().to_string())
 }
+
+/// Answers read before giving up (a pasted error message arrives one line at a time).
+const MAX_TRIES: usize = 20;
 
 /// Writes the report file: to the preset's `output` (a folder or a file), else next to the
 /// program, else in Downloads, Documents or the temporary folder, whichever takes it first.

@@ -771,6 +771,30 @@ async fn double_click_mode_without_a_terminal_and_with_a_preset_workspace() {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // An error message pasted whole: its first lines have no workspace name, a later one has.
+    let mut child = std::process::Command::new(zip.path().join("pe-doctor"))
+        .env_remove("PE_DOCTOR_PAUSE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    write!(
+        child.stdin.take().unwrap(),
+        "HttpResponseError: (UserError) Forbidden\nCode: 403\nGET https://{}.workspace.{}.api.azureml.ms/mlflow\nCorrelation: 1d2e3f40-1111-4222-8333-944455556666\n",
+        world::WORKSPACE_ID,
+        world::REGION
+    )
+    .unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(text.matches("Try again").count(), 2, "{text}");
+    assert!(saved_report(&text).is_file());
+
     // End of input instead of an answer: a clear message, exit 2.
     let exe = zip.path().join("pe-doctor");
     let out = tokio::task::spawn_blocking(move || {
