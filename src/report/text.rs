@@ -332,7 +332,16 @@ pub fn render_width(
     width: usize,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let report = &super::sanitize::report(report);
+    let mut safe = super::sanitize::report(report);
+    // Code steps (the PAC fix) keep their line breaks; each line is sanitised.
+    for (f, original) in safe.findings.iter_mut().zip(&report.findings) {
+        f.remediation = original
+            .remediation
+            .iter()
+            .map(|step| super::sanitize::sanitize_lines(step).into_owned())
+            .collect();
+    }
+    let report = &safe;
     let width = width.max(20);
     let mut buf = Vec::new();
     render_lines(report, Style { color, width }, &mut buf)?;
