@@ -309,14 +309,26 @@ fn lab_flags(run: &pe_doctor::lab::scenarios::LabRun) -> Vec<String> {
     }
     a.extend(["--azure-dns".to_string(), c.azure_dns.to_string()]);
     for rule in &c.connect_to {
-        a.extend(["--connect-to".to_string(), rule.clone()]);
+        let port = |p: Option<u16>| p.map(|p| p.to_string()).unwrap_or_default();
+        let to = if rule.to_host.contains(':') {
+            format!("[{}]", rule.to_host)
+        } else {
+            rule.to_host.clone()
+        };
+        a.extend([
+            "--connect-to".to_string(),
+            format!(
+                "{}:{}={to}:{}",
+                rule.host.clone().unwrap_or_default(),
+                port(rule.port),
+                port(rule.to_port)
+            ),
+        ]);
     }
-    for f in &c.ca_files {
-        a.extend(["--ca-file".to_string(), f.display().to_string()]);
-    }
-    for f in c.lab_public_roots.iter().flatten() {
-        a.extend(["--public-roots".to_string(), f.display().to_string()]);
-    }
+    // The lab's CA, trusted as the OS store and standing for the public roots.
+    let ca = run.dir.path().join("public-roots.pem");
+    a.extend(["--ca-file".to_string(), ca.display().to_string()]);
+    a.extend(["--public-roots".to_string(), ca.display().to_string()]);
     if let Some(h) = &c.hosts_file {
         a.extend(["--hosts-file".to_string(), h.display().to_string()]);
     }
