@@ -32,7 +32,7 @@ pub fn exit_code(report: &Report) -> u8 {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> u8 {
     // The PAC worker sets its limits first, in a process with no runtime threads.
-    if matches!(cli.command, Command::PacWorker) {
+    if matches!(cli.command, Some(Command::PacWorker)) {
         return crate::pac_worker::main();
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -75,7 +75,7 @@ pub fn run(cli: Cli) -> u8 {
             }
         }
         // Answered above, before the runtime starts.
-        Command::PacWorker => EXIT_USAGE,
+        Some(Command::PacWorker) => EXIT_USAGE,
     };
     // Work that cannot be cancelled (a getaddrinfo call the deadline cut off) must not hold
     // the exit: the report is out, so wait only briefly for it.

@@ -393,7 +393,9 @@ fn read_host(host: &str, found: &mut Found) -> bool {
             }
             None => false,
         },
-        // Other private-link names (key vault, registry, AI services...) are checked as given.
+        // An AI services (Foundry) name is checked as given.
+        TargetKind::AiServices => true,
+        // Other private-link names (key vault, registry...) are checked as given.
         TargetKind::Custom => {
             read_regional_host(&public, found) || {
                 // A malformed workspace name (`x.workspace.r.api.azureml.ms`) is no name of one.
