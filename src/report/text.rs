@@ -281,11 +281,13 @@ fn finding_block(f: &Finding, style: Style, out: &mut dyn Write) -> io::Result<(
         }
     }
     // Code is printed verbatim, one line each, so it can be copied as it stands.
+    // Long `//` comments continue as comments; the code is indented little to leave room.
     if let Some(code) = &f.snippet {
         writeln!(out)?;
-        for l in code.lines() {
+        let indent = "    ";
+        for l in code_lines(code, style.width.saturating_sub(indent.len()).max(20)) {
             let l: String = l.chars().filter(|c| !c.is_control()).collect();
-            writeln!(out, "{pad}{l}")?;
+            writeln!(out, "{indent}{l}")?;
         }
         writeln!(out)?;
     }
@@ -645,9 +647,8 @@ mod tests {
         let text = String::from_utf8_lossy(&buf);
         let code: Vec<&str> = text
             .lines()
-            .skip_while(|l| !l.ends_with("e.g.:"))
-            .skip(1)
-            .take_while(|l| !l.trim_start().starts_with("2. "))
+            .skip_while(|l| !l.trim_start().starts_with("//"))
+            .take_while(|l| !l.trim_start().starts_with("Article:"))
             .collect();
         assert!(code.len() > 3, "{text}");
         assert!(code.iter().all(|l| l.chars().count() <= 60));
