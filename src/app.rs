@@ -32,7 +32,7 @@ pub fn exit_code(report: &Report) -> u8 {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> u8 {
     // The PAC worker sets its limits first, in a process with no runtime threads.
-    if matches!(cli.command, Command::PacWorker) {
+    if matches!(cli.command, Some(Command::PacWorker)) {
         return crate::pac_worker::main();
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -46,9 +46,23 @@ pub fn run(cli: Cli) -> u8 {
         }
     };
     let code = match cli.command {
-        Command::Diagnose(args) => runtime.block_on(diagnose(&args)),
-        Command::Lab(args) => runtime.block_on(lab(&args)),
-        Command::Pac(args) => {
+        None => runtime.block_on(crate::commands::interactive::run(cli.config, cli.targets)),
+        Some(Command::Diagnose(args)) => runtime.block_on(diagnose(&args)),
+        Some(Command::Lab(args)) => runtime.block_on(lab(&args)),
+        Some(Command::Completions { shell }) => {
+            crate::commands::completions::completions(shell, &mut std::io::stdout().lock());
+            EXIT_OK
+        }
+        Some(Command::Man) => {
+            match crate::commands::completions::man(&mut std::io::stdout().lock()) {
+                Ok(()) => EXIT_OK,
+                Err(e) => {
+                    eprintln!("pe-doctor: cannot write the manual page: {e}");
+                    EXIT_USAGE
+                }
+            }
+        }
+        Some(Command::Pac(args)) => {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             match crate::pac_cmd::run(&args, &mut out, &mut std::io::stderr()) {
@@ -61,7 +75,7 @@ pub fn run(cli: Cli) -> u8 {
             }
         }
         // Answered above, before the runtime starts.
-        Command::PacWorker => EXIT_USAGE,
+        Some(Command::PacWorker) => EXIT_USAGE,
     };
     // Work that cannot be cancelled (a getaddrinfo call the deadline cut off) must not hold
     // the exit: the report is out, so wait only briefly for it.
@@ -73,7 +87,7 @@ pub fn run(cli: Cli) -> u8 {
 const EXIT_GRACE: Duration = Duration::from_millis(50);
 
 async fn diagnose(args: &DiagnoseArgs) -> u8 {
-    let config = match Config::from_args(args) {
+    let config = match crate::commands::diagnose::resolve(args).await {
         Ok(c) => c,
         Err(e) => {
             eprintln!("pe-doctor: {}", sanitize_lines(&e.to_string()));
@@ -93,9 +107,7 @@ async fn diagnose(args: &DiagnoseArgs) -> u8 {
         }
         crate::host::raw_capture::start();
     }
-    let spinner = Spinner::start(config.targets.len());
-    let report = crate::diagnose::diagnose_this_machine(&config).await;
-    spinner.stop().await;
+    let report = run_diagnosis(&config).await;
     if let Some(dir) = &args.save_raw {
         let recorded = crate::host::raw_capture::take();
         match crate::save_raw::save(dir, &recorded, config.redact) {
@@ -127,6 +139,62 @@ fn open_output(path: Option<&std::path::Path>) -> Result<Option<Output>, ()> {
     })
 }
 
+/// Collects this machine's facts and runs the diagnosis, with a spinner on a terminal.
+pub async fn run_diagnosis(config: &Config) -> Report {
+    let spinner = Spinner::start(config.targets.len());
+    let report = crate::diagnose::diagnose_this_machine(config).await;
+    spinner.stop().await;
+    report
+}
+
+/// Prints the text report on standard output (colour and width from the terminal); returns
+/// the report's exit code, or [`EXIT_USAGE`] when it cannot be written.
+pub fn print_text(report: &Report) -> u8 {
+    render_stdout(report, Format::Text)
+}
+
+fn render_stdout(report: &Report, format: Format) -> u8 {
+    let stdout = std::io::stdout();
+    let terminal = stdout.is_terminal();
+    let mut out = stdout.lock();
+    let written = match format {
+        Format::Text => report::text::render_width(
+            report,
+            use_color(terminal),
+            text_width(terminal, std::env::var("COLUMNS").ok().as_deref()),
+            &mut out,
+        ),
+        other => report::render(report, other, false, &mut out),
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => exit_code(report),
+        // A closed pipe (e.g. `| head`) is not a failure of the diagnosis.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit_code(report),
+        Err(e) => {
+            eprintln!("pe-doctor: cannot write the report: {e}");
+            EXIT_USAGE
+        }
+    }
+}
+
+/// Width of the text report: `COLUMNS` when set, else the terminal's width, else 80.
+pub fn text_width(is_terminal: bool, columns: Option<&str>) -> usize {
+    const MIN: usize = 40;
+    if let Some(n) = columns.and_then(|c| c.trim().parse::<usize>().ok())
+        && n > 0
+    {
+        return n.max(MIN);
+    }
+    // A pseudo-terminal nobody sized reports 0 columns.
+    if is_terminal
+        && let Some((terminal_size::Width(w), _)) = terminal_size::terminal_size()
+        && w > 0
+    {
+        return usize::from(w).max(MIN);
+    }
+    80
+}
+
 /// Redacts the report when asked, writes it to the output file or stdout; returns the exit code.
 fn emit(mut report: Report, redact: bool, format: Format, output: Option<Output>) -> u8 {
     if redact {
@@ -154,26 +222,20 @@ fn emit(mut report: Report, redact: bool, format: Format, output: Option<Output>
                 }
             }
         }
-        None => {
-            let stdout = std::io::stdout();
-            let color = format == Format::Text && use_color(stdout.is_terminal());
-            let mut out = stdout.lock();
-            match report::render(report, format, color, &mut out).and_then(|()| out.flush()) {
-                Ok(()) => exit_code(report),
-                // A closed pipe (e.g. `| head`) is not a failure of the diagnosis.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit_code(report),
-                Err(e) => {
-                    eprintln!("pe-doctor: cannot write the report: {e}");
-                    EXIT_USAGE
-                }
-            }
-        }
+        None => render_stdout(report, format),
     }
 }
 
-/// Colour only on a terminal, and never when `NO_COLOR` is set (https://no-color.org).
+/// Colour only on a terminal, and never when `NO_COLOR` is set (https://no-color.org); on
+/// Windows only when the console accepts escape sequences (they are switched on first).
 pub fn use_color(is_terminal: bool) -> bool {
-    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && escapes_work()
+}
+
+/// False on a Windows console that cannot be switched to escape sequences (which it would
+/// print raw); true elsewhere.
+fn escapes_work() -> bool {
+    anstyle_query::windows::enable_ansi_colors().unwrap_or(true)
 }
 
 async fn lab(args: &LabArgs) -> u8 {
@@ -183,6 +245,13 @@ async fn lab(args: &LabArgs) -> u8 {
         }
         return EXIT_OK;
     }
+    let format = match Format::resolve(args.format, args.output.as_deref()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("pe-doctor lab: --output: {e}");
+            return EXIT_USAGE;
+        }
+    };
     let mut opts = LabOptions::default();
     for (flag, value, slot) in [
         ("--latency", &args.latency, &mut opts.latency),
@@ -222,7 +291,7 @@ async fn lab(args: &LabArgs) -> u8 {
     let spinner = Spinner::start(run.config.targets.len());
     let report = run.diagnose().await;
     spinner.stop().await;
-    emit(report, true, args.format, output)
+    emit(report, true, format, output)
 }
 
 /// Serves the scenario's system view on `addr` until Ctrl-C (or SIGTERM's default action).
@@ -275,7 +344,11 @@ async fn tour(opts: &LabOptions) -> u8 {
             }
             Err(e) => format!("{:<26} could not start: {e}", s.name),
         };
-        println!("{line}");
+        let terminal = std::io::stdout().is_terminal();
+        let width = text_width(terminal, std::env::var("COLUMNS").ok().as_deref());
+        for l in report::text::fit(&line, width) {
+            println!("{l}");
+        }
     }
     EXIT_OK
 }
@@ -287,7 +360,7 @@ struct Spinner {
 
 impl Spinner {
     fn start(names: usize) -> Self {
-        if !std::io::stderr().is_terminal() {
+        if !std::io::stderr().is_terminal() || !escapes_work() {
             return Self { task: None };
         }
         let task = tokio::spawn(async move {
@@ -308,5 +381,20 @@ impl Spinner {
             let _ = task.await;
             eprint!("\r\x1b[2K");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_width_from_columns_else_80_off_a_terminal() {
+        assert_eq!(text_width(false, None), 80);
+        assert_eq!(text_width(false, Some("120")), 120);
+        assert_eq!(text_width(true, Some("100")), 100);
+        assert_eq!(text_width(false, Some("10")), 40);
+        assert_eq!(text_width(false, Some("wide")), 80);
+        assert_eq!(text_width(false, Some("0")), 80);
     }
 }

@@ -6,17 +6,47 @@ use std::path::PathBuf;
 /// pe-doctor: finds out why this machine cannot reach an Azure Machine Learning / AI Foundry
 /// workspace behind a private endpoint (the "403 / access forbidden" symptom).
 #[derive(Debug, Parser)]
-#[command(name = "pe-doctor", version, about, long_about = None)]
+///
+/// Without a subcommand, `pe-doctor [TARGET]` diagnoses TARGET; with nothing at all it asks for
+/// a link and writes an HTML report (the double-click mode).
+#[command(
+    name = "pe-doctor",
+    version,
+    about,
+    long_about = None,
+    args_conflicts_with_subcommands = true,
+    after_help = AFTER_HELP
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    /// Without a subcommand: what to diagnose (as `diagnose TARGET`, and an HTML report is
+    /// saved as in the no-argument mode).
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// Without a subcommand: the settings file (default: pe-doctor.toml next to the program).
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
 }
+
+/// What TARGET may be, shown under `--help`.
+const AFTER_HELP: &str = "\
+TARGET is whatever you have at hand, for example:
+  a workspace URL    https://<workspace-id>.workspace.eastus2.api.azureml.ms/
+  a notebooks URL    https://ml-<name>-<region>-<workspace-id>.<region>.notebooks.azure.net/
+  an instance URL    https://<instance>.<region>.instances.azureml.ms/
+  an endpoint name   <endpoint>.<region>.inference.ml.azure.com
+  a studio link      https://ml.azure.com/?wsid=/subscriptions/.../workspaces/<name>&tid=...
+  the workspace ID   7c2e9d41-3b8a-4f0e-9c61-2d5e8b0a5a69
+  error text         \"$(cat error.txt)\"   (the workspace names in it are found)
+`pe-doctor` alone asks for one; both it and `pe-doctor TARGET` also save an HTML report.";
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Diagnose this machine's access to a workspace.
+    #[command(after_help = AFTER_HELP)]
     Diagnose(Box<DiagnoseArgs>),
     /// Evaluate a PAC file for URLs, like pactester (-p, -u, -f, -h HOST, -c, -e).
     #[command(disable_help_flag = true)]
@@ -26,6 +56,15 @@ pub enum Command {
     /// Internal: evaluate a PAC for the parent process (request on stdin, answers on stdout).
     #[command(name = "pac-worker", hide = true)]
     PacWorker,
+    /// Print shell completions (bash, zsh, fish, powershell, elvish) to standard output.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to standard output.
+    #[command(hide = true)]
+    Man,
 }
 
 /// Report formats.
@@ -44,12 +83,64 @@ pub enum Format {
     Html,
 }
 
+impl Format {
+    /// The format a file name's extension asks for (`.html`/`.htm`, `.md`/`.markdown`,
+    /// `.json`, `.txt`/`.text`), case-insensitive; None for any other extension or none.
+    pub fn from_extension(path: &std::path::Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "html" | "htm" => Some(Format::Html),
+            "md" | "markdown" => Some(Format::Markdown),
+            "json" => Some(Format::Json),
+            "txt" | "text" => Some(Format::Text),
+            _ => None,
+        }
+    }
+
+    /// The format for a report: the one given, else the output file's extension's, else text.
+    /// A format that contradicts a known extension is an error.
+    pub fn resolve(
+        given: Option<Format>,
+        output: Option<&std::path::Path>,
+    ) -> Result<Format, String> {
+        let by_ext = output.and_then(Format::from_extension);
+        match (given, by_ext, output) {
+            (Some(f), Some(e), Some(path)) if f != e => Err(format!(
+                "--format {} does not match the output file {} (a {} file); \
+                 change one of them",
+                f.name(),
+                path.display(),
+                e.name()
+            )),
+            (Some(f), _, _) => Ok(f),
+            (None, Some(e), _) => Ok(e),
+            (None, None, _) => Ok(Format::Text),
+        }
+    }
+
+    /// The format's name as given to `--format`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Markdown => "markdown",
+            Format::Html => "html",
+        }
+    }
+}
+
 /// `pe-doctor diagnose` flags. Every flag may also come from `--config FILE.toml` (same names,
 /// with `_` or `-`); flags given on the command line win.
 #[derive(Debug, Clone, Default, Args)]
 pub struct DiagnoseArgs {
-    /// Workspace GUID (with --region, derives every private-endpoint name).
-    #[arg(long, value_name = "GUID")]
+    /// A workspace URL or name, a studio or AI Foundry link, the workspace ID, or pasted error
+    /// text (repeatable): the workspace ID, region, name, instances and endpoints are read
+    /// from it.
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// Workspace GUID (with --region, derives every private-endpoint name); a workspace URL
+    /// works too.
+    #[arg(long, value_name = "GUID|URL")]
     pub workspace_id: Option<String>,
     /// Azure region of the workspace, e.g. eastus2.
     #[arg(long)]
@@ -129,9 +220,14 @@ pub struct DiagnoseArgs {
     /// Report format.
     #[arg(long, value_enum)]
     pub format: Option<Format>,
-    /// Write the report to FILE (atomically) instead of standard output.
+    /// Write the report to FILE (atomically) instead of standard output; the format follows
+    /// the extension (.html, .md, .json, .txt) unless --format is given.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// For a studio link: ask the Azure CLI (`az`, already logged in) for the workspace ID and
+    /// region. Never prompts for a login.
+    #[arg(long)]
+    pub use_az: bool,
     /// Keep usernames, home paths and credentials in the report.
     #[arg(long)]
     pub no_redact: bool,
@@ -166,9 +262,69 @@ pub struct LabArgs {
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
     /// Report format.
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
-    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Write the report to FILE instead of standard output (format from the extension).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn format_follows_the_output_extension() {
+        let cases = [
+            ("r.html", Some(Format::Html)),
+            ("R.HTM", Some(Format::Html)),
+            ("notes.md", Some(Format::Markdown)),
+            ("x.markdown", Some(Format::Markdown)),
+            ("out/report.json", Some(Format::Json)),
+            ("r.txt", Some(Format::Text)),
+            ("r.log", None),
+            ("report", None),
+            (".html", None),
+        ];
+        for (file, want) in cases {
+            assert_eq!(Format::from_extension(Path::new(file)), want, "{file}");
+        }
+        let p = Path::new("r.json");
+        assert_eq!(Format::resolve(None, Some(p)), Ok(Format::Json));
+        assert_eq!(
+            Format::resolve(Some(Format::Json), Some(p)),
+            Ok(Format::Json)
+        );
+        assert_eq!(
+            Format::resolve(None, Some(Path::new("r.log"))),
+            Ok(Format::Text)
+        );
+        assert_eq!(
+            Format::resolve(Some(Format::Html), Some(Path::new("r.log"))),
+            Ok(Format::Html)
+        );
+        assert_eq!(Format::resolve(None, None), Ok(Format::Text));
+        let e = Format::resolve(Some(Format::Html), Some(p)).unwrap_err();
+        assert!(
+            e.contains("--format html does not match the output file r.json (a json file)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn no_arguments_and_a_bare_target_parse_without_a_subcommand() {
+        let cli = Cli::try_parse_from(["pe-doctor"]).unwrap();
+        assert!(cli.command.is_none() && cli.targets.is_empty());
+        let cli = Cli::try_parse_from(["pe-doctor", "https://x.example/"]).unwrap();
+        assert_eq!(cli.targets, vec!["https://x.example/"]);
+        let cli = Cli::try_parse_from(["pe-doctor", "lab", "--list"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Lab(_))));
+        let cli = Cli::try_parse_from(["pe-doctor", "diagnose", "a", "b", "--use-az"]).unwrap();
+        let Some(Command::Diagnose(d)) = cli.command else {
+            panic!("diagnose expected");
+        };
+        assert_eq!(d.targets, vec!["a", "b"]);
+        assert!(d.use_az);
+    }
 }

@@ -174,6 +174,8 @@ pub struct Config {
     /// The expected state from `--expected` (empty without it): connection approval and the
     /// zone group, beyond the names and IPs merged into `targets`.
     pub expected: targets::ExpectedState,
+    /// Pasted inputs (URLs, studio links, error text) and what each yielded.
+    pub derived_from: Vec<targets::Derivation>,
 }
 
 /// The settings file: the keys are the long flag names (`inference-endpoint`, `no-host-dns`);
@@ -542,6 +544,9 @@ impl Config {
             Some(t) => parse_timeout("--timeout", &t)?,
             None => DEFAULT_TIMEOUT,
         };
+        let output = pick(a.output, file.output);
+        let format = Format::resolve(pick(a.format, file.format), output.as_deref())
+            .map_err(|e| flag_err("--output", e))?;
         Ok(Config {
             workspace,
             targets,
@@ -557,11 +562,12 @@ impl Config {
             connect_to,
             hosts_file,
             timeout,
-            format: pick(a.format, file.format).unwrap_or(Format::Text),
-            output: pick(a.output, file.output),
+            format,
+            output,
             redact: !(a.no_redact || file.no_redact),
             loopback_only: a.loopback_only,
             expected,
+            derived_from: Vec::new(),
         })
     }
 }

@@ -251,6 +251,7 @@ async fn run_diagnosis(
             name: w.name.clone(),
             cloud: format!("{:?}", w.cloud).to_ascii_lowercase(),
         }),
+        derived_from: config.derived_from.clone(),
         host: HostInfo {
             os: host.os.clone(),
             interfaces: host

@@ -629,7 +629,7 @@ PROXY proxy.example.com:8080; PROXY backup.example.com:8080; DIRECT
         let mut full = vec!["pe-doctor", "pac"];
         full.extend_from_slice(argv);
         match crate::cli::Cli::try_parse_from(full)?.command {
-            crate::cli::Command::Pac(a) => Ok(a),
+            Some(crate::cli::Command::Pac(a)) => Ok(a),
             other => panic!("{other:?}"),
         }
     }

@@ -125,7 +125,8 @@ pub fn glob_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
 pub fn pac_snippet<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
     let tests: Vec<String> = scopes(names).iter().map(Scope::pac_test).collect();
     format!(
-        "// The workspace's private-endpoint names go DIRECT (first lines of FindProxyForURL).\n\
+        "// The workspace's private-endpoint names go DIRECT\n\
+         // (paste as the first lines of FindProxyForURL).\n\
          if ({})\n    return \"DIRECT\";",
         tests.join(" ||\n    ")
     )

@@ -877,6 +877,7 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
         redact: true,
         loopback_only: true,
         expected,
+        derived_from: Vec::new(),
     };
     Ok(LabRun {
         config,

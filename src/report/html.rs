@@ -212,6 +212,16 @@ fn page(report: &Report, json: &str, h: &mut String) -> std::fmt::Result {
         esc(&short_time(&report.started_at))
     )?;
     writeln!(h, "<main>")?;
+    for d in &report.derived_from {
+        writeln!(
+            h,
+            "<p class=\"derived\">Derived from: {}</p>",
+            esc(&d.line())
+        )?;
+        for note in &d.notes {
+            writeln!(h, "<p class=\"derived\">Note: {}</p>", esc(note))?;
+        }
+    }
     banner_section(report, banner, &headline, h)?;
     path_table(report, h)?;
     findings(report, h)?;

@@ -24,6 +24,15 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         text(&short_time(&report.started_at))
     )?;
     writeln!(out)?;
+    for d in &report.derived_from {
+        writeln!(out, "- Derived from: {}", text(&d.line()))?;
+        for note in &d.notes {
+            writeln!(out, "  - Note: {}", text(note))?;
+        }
+    }
+    if !report.derived_from.is_empty() {
+        writeln!(out)?;
+    }
     verdict(report, banner, out)?;
     if !report.findings.is_empty() {
         writeln!(out, "## Findings")?;

@@ -89,6 +89,10 @@ pub struct Report {
     /// Workspace the diagnosis is about, when given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workspace: Option<WorkspaceInfo>,
+    /// What the user gave instead of flags (a URL, a studio link, error text) and what each
+    /// input yielded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub derived_from: Vec<crate::targets::Derivation>,
     /// Facts about this machine.
     pub host: HostInfo,
     /// Names diagnosed.

@@ -328,6 +328,7 @@ pub fn for_each_string(report: &mut Report, f: &mut dyn FnMut(&mut String)) {
         duration_ms: _,
         verdict: _,
         workspace,
+        derived_from,
         host,
         targets,
         resolvers,
@@ -343,6 +344,9 @@ pub fn for_each_string(report: &mut Report, f: &mut dyn FnMut(&mut String)) {
     f(started_at);
     if let Some(w) = workspace {
         workspace_strings(w, f);
+    }
+    for d in derived_from {
+        derivation_strings(d, f);
     }
     host_strings(host, f);
     for t in targets {
@@ -519,6 +523,49 @@ fn workspace_strings(w: &mut WorkspaceInfo, f: &mut dyn FnMut(&mut String)) {
         f(n);
     }
     f(cloud);
+}
+
+fn derivation_strings(d: &mut crate::targets::Derivation, f: &mut dyn FnMut(&mut String)) {
+    let crate::targets::Derivation {
+        input,
+        form: _,
+        found,
+        notes,
+    } = d;
+    f(input);
+    let crate::targets::Found {
+        workspace_id,
+        region,
+        workspace_name,
+        cloud: _,
+        resource_group,
+        subscription,
+        instances,
+        inference_endpoints,
+        storage_accounts,
+        names,
+    } = found;
+    for s in [
+        workspace_id,
+        region,
+        workspace_name,
+        resource_group,
+        subscription,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        f(s);
+    }
+    for list in [
+        instances,
+        inference_endpoints,
+        storage_accounts,
+        names,
+        notes,
+    ] {
+        list.iter_mut().for_each(&mut *f);
+    }
 }
 
 fn host_strings(h: &mut HostInfo, f: &mut dyn FnMut(&mut String)) {

@@ -9,11 +9,13 @@ use crate::model::DnsStatus;
 use crate::model::Resolution;
 use std::io::{self, Write};
 
-const WIDTH: usize = 100;
+/// Width when none is given (not a terminal, no `COLUMNS`).
+pub const DEFAULT_WIDTH: usize = 80;
 
 #[derive(Clone, Copy)]
 struct Style {
     color: bool,
+    width: usize,
 }
 
 impl Style {
@@ -68,7 +70,7 @@ fn shorten_guids(label: &str) -> String {
     let mut out = String::new();
     let mut i = 0;
     while i < bytes.len() {
-        if i + 36 <= bytes.len() && is_guid(&label[i..i + 36]) {
+        if label.get(i..i + 36).is_some_and(is_guid) {
             out.push_str(&label[i..i + 4]);
             out.push('…');
             out.push_str(&label[i + 32..i + 36]);
@@ -111,6 +113,100 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// Code kept line by line; a `//` comment too long for `width` continues as comments, so what
+/// is copied still runs.
+fn code_lines(code: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in code.lines() {
+        let trimmed = line.trim_start();
+        match trimmed.strip_prefix("//") {
+            Some(comment) if line.chars().count() > width => {
+                let indent = &line[..line.len() - trimmed.len()];
+                let room = width.saturating_sub(indent.len() + 3).max(10);
+                for part in wrap(comment, room) {
+                    out.push(format!("{indent}// {part}"));
+                }
+            }
+            _ => out.push(line.to_string()),
+        }
+    }
+    out
+}
+
+/// Columns a line takes on screen: characters, not counting ANSI colour sequences.
+fn visible_len(s: &str) -> usize {
+    let mut n = 0;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Splits one rendered line (colour sequences allowed) into lines of at most `width` columns:
+/// on spaces where possible, inside a word only when the word alone is too long. Continuation
+/// lines are indented under the line's own indentation plus four.
+pub(crate) fn fit(line: &str, width: usize) -> Vec<String> {
+    if visible_len(line) <= width {
+        return vec![line.to_string()];
+    }
+    let lead = line.len() - line.trim_start_matches(' ').len();
+    let cont = " ".repeat((lead + 4).min(width / 2));
+    let mut out = Vec::new();
+    let mut cur = " ".repeat(lead);
+    let mut cur_len = lead;
+    let mut fresh = true;
+    for word in line[lead..].split(' ') {
+        let wlen = visible_len(word);
+        let sep = usize::from(!fresh);
+        if !fresh && cur_len + sep + wlen > width {
+            out.push(std::mem::take(&mut cur));
+            cur = cont.clone();
+            cur_len = cont.len();
+            fresh = true;
+        }
+        if !fresh {
+            cur.push(' ');
+            cur_len += 1;
+        }
+        // A word longer than the room left is cut into pieces.
+        let mut piece = String::new();
+        let mut in_escape = false;
+        for c in word.chars() {
+            if c == '\x1b' {
+                in_escape = true;
+            }
+            if !in_escape && cur_len >= width {
+                cur.push_str(&piece);
+                piece.clear();
+                out.push(std::mem::take(&mut cur));
+                cur = cont.clone();
+                cur_len = cont.len();
+            }
+            piece.push(c);
+            if in_escape {
+                in_escape = !c.is_ascii_alphabetic();
+            } else {
+                cur_len += 1;
+            }
+        }
+        cur.push_str(&piece);
+        fresh = false;
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
 fn cell(r: &Resolution) -> (String, CellKind) {
     match r.status {
         DnsStatus::Ok if r.addresses.is_empty() => ("no address".into(), CellKind::Bad),
@@ -151,7 +247,7 @@ fn finding_block(f: &Finding, style: Style, out: &mut dyn Write) -> io::Result<(
         Severity::Info => ("i NOTE   ", style.dim("i NOTE   ")),
     };
     let indent = " ".repeat(tag.chars().count() + 2);
-    let title = wrap(&f.title, WIDTH - indent.len());
+    let title = wrap(&f.title, style.width.saturating_sub(indent.len()).max(20));
     for (i, l) in title.iter().enumerate() {
         if i == 0 {
             writeln!(out, "{painted}  {}", style.bold(l))?;
@@ -159,28 +255,39 @@ fn finding_block(f: &Finding, style: Style, out: &mut dyn Write) -> io::Result<(
             writeln!(out, "{indent}{}", style.bold(l))?;
         }
     }
-    for l in wrap(&f.detail, WIDTH - indent.len()) {
+    for l in wrap(&f.detail, style.width.saturating_sub(indent.len()).max(20)) {
         writeln!(out, "{indent}{l}")?;
     }
     writeln!(out)?;
     let label = "  Fix:  ";
     let pad = " ".repeat(label.len() + 3);
-    for (i, step) in f.remediation.iter().enumerate() {
-        let lines = wrap(step, WIDTH - pad.len());
+    let mut n = 0;
+    for step in &f.remediation {
+        // A step of several lines is code to copy: its lines stay lines.
+        if step.contains('\n') {
+            for l in code_lines(step, style.width.saturating_sub(pad.len()).max(20)) {
+                writeln!(out, "{pad}{l}")?;
+            }
+            continue;
+        }
+        n += 1;
+        let lines = wrap(step, style.width.saturating_sub(pad.len()).max(20));
         for (j, l) in lines.iter().enumerate() {
-            match (i, j) {
-                (0, 0) => writeln!(out, "{label}{}. {l}", i + 1)?,
-                (_, 0) => writeln!(out, "{}{}. {l}", " ".repeat(label.len()), i + 1)?,
+            match (n, j) {
+                (1, 0) => writeln!(out, "{label}{n}. {l}")?,
+                (_, 0) => writeln!(out, "{}{n}. {l}", " ".repeat(label.len()))?,
                 _ => writeln!(out, "{pad}{l}")?,
             }
         }
     }
     // Code is printed verbatim, one line each, so it can be copied as it stands.
+    // Long `//` comments continue as comments; the code is indented little to leave room.
     if let Some(code) = &f.snippet {
         writeln!(out)?;
-        for l in code.lines() {
+        let indent = "    ";
+        for l in code_lines(code, style.width.saturating_sub(indent.len()).max(20)) {
             let l: String = l.chars().filter(|c| !c.is_control()).collect();
-            writeln!(out, "{pad}{l}")?;
+            writeln!(out, "{indent}{l}")?;
         }
         writeln!(out)?;
     }
@@ -193,7 +300,10 @@ fn finding_block(f: &Finding, style: Style, out: &mut dyn Write) -> io::Result<(
     )?;
     let shown = f.evidence.iter().take(4);
     for e in shown {
-        for (j, l) in wrap(e, WIDTH - 14).iter().enumerate() {
+        for (j, l) in wrap(e, style.width.saturating_sub(14).max(20))
+            .iter()
+            .enumerate()
+        {
             if j == 0 {
                 writeln!(out, "  {} {l}", style.dim("Evidence:"))?;
             } else {
@@ -211,11 +321,54 @@ fn finding_block(f: &Finding, style: Style, out: &mut dyn Write) -> io::Result<(
     writeln!(out)
 }
 
-/// Renders the text report.
+/// Renders the text report, [`DEFAULT_WIDTH`] columns wide.
 pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
-    let report = &super::sanitize::report(report);
-    let style = Style { color };
+    render_width(report, color, DEFAULT_WIDTH, out)
+}
+
+/// Renders the text report so that no line is wider than `width` columns: prose wraps on
+/// words (continuation lines indented), the name × resolver table splits into column groups.
+pub fn render_width(
+    report: &Report,
+    color: bool,
+    width: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut safe = super::sanitize::report(report);
+    // Code steps (the PAC fix) keep their line breaks; each line is sanitised.
+    for (f, original) in safe.findings.iter_mut().zip(&report.findings) {
+        f.remediation = original
+            .remediation
+            .iter()
+            .map(|step| super::sanitize::sanitize_lines(step).into_owned())
+            .collect();
+    }
+    let report = &safe;
+    let width = width.max(20);
+    let mut buf = Vec::new();
+    render_lines(report, Style { color, width }, &mut buf)?;
+    let text = String::from_utf8_lossy(&buf);
+    for line in text.lines() {
+        for l in fit(line, width) {
+            writeln!(out, "{l}")?;
+        }
+    }
+    Ok(())
+}
+
+fn render_lines(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{}", super::header_line(report))?;
+    for d in &report.derived_from {
+        writeln!(
+            out,
+            "  {} {}",
+            style.dim("derived from:"),
+            shorten_guids(&d.line())
+        )?;
+        for note in &d.notes {
+            writeln!(out, "  {} {note}", style.dim("note:"))?;
+        }
+    }
     writeln!(out)?;
     match report.verdict {
         Verdict::Healthy if report.findings.iter().all(|f| f.severity == Severity::Info) => {
@@ -370,14 +523,54 @@ fn matrix(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> 
                 .max(h.chars().count())
         })
         .collect();
+    // Resolver columns in groups that fit the width, each group a table of its own.
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut used = name_w;
+    for (c, w) in widths.iter().enumerate() {
+        let need = 2 + w;
+        match groups.last_mut() {
+            Some(g) if used + need <= style.width => g.push(c),
+            _ => {
+                groups.push(vec![c]);
+                used = name_w;
+            }
+        }
+        used += need;
+    }
+    if groups.is_empty() {
+        groups.push(Vec::new());
+    }
+    for (g, group) in groups.iter().enumerate() {
+        if g > 0 {
+            writeln!(out)?;
+        }
+        table(&names, name_w, &cols, &widths, &cells, group, style, out)?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn table(
+    names: &[String],
+    name_w: usize,
+    cols: &[&str],
+    widths: &[usize],
+    cells: &[Vec<(String, CellKind)>],
+    group: &[usize],
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let mut head = format!("{:<name_w$}", "NAME");
-    for (c, h) in cols.iter().enumerate() {
-        head.push_str(&format!("  {:<w$}", h, w = widths[c]));
+    for &c in group {
+        head.push_str(&format!("  {:<w$}", cols[c], w = widths[c]));
     }
     writeln!(out, "{}", style.bold(head.trim_end()))?;
     for (i, row) in cells.iter().enumerate() {
         let mut line = format!("{:<name_w$}", names[i]);
-        for (c, (text, kind)) in row.iter().enumerate() {
+        for &c in group {
+            let Some((text, kind)) = row.get(c) else {
+                continue;
+            };
             let padded = format!("{:<w$}", text, w = widths[c]);
             let painted = match kind {
                 CellKind::Good => style.green(&padded),
@@ -406,12 +599,94 @@ mod tests {
             ),
             "7c2e…5a69.workspace.eastus2.api.azureml.ms"
         );
+        // Multi-byte characters within 36 bytes of a position are no GUID and no panic.
+        assert_eq!(
+            shorten_guids("x ← 7c2e9d41-3b8a-4f0e-9c61-2d5e8b0a5a69/?…"),
+            "x ← 7c2e…5a69/?…"
+        );
         let s = shorten(
             "a-very-long-label-that-goes-on.and-on-and-on.example.com",
             20,
         );
         assert_eq!(s.chars().count(), 20);
         assert!(s.contains('…'));
+    }
+
+    #[test]
+    fn fit_keeps_every_line_within_the_width() {
+        let long = format!(
+            "  note: {} and {}",
+            "word ".repeat(30).trim_end(),
+            "x".repeat(130)
+        );
+        for width in [40, 80, 100] {
+            let lines = fit(&long, width);
+            assert!(lines.len() > 1);
+            for l in &lines {
+                assert!(visible_len(l) <= width, "{width}: {l:?}");
+            }
+            // Nothing is lost: the words read the same.
+            let joined: String = lines.join(" ");
+            assert_eq!(
+                joined.split_whitespace().collect::<String>(),
+                long.split_whitespace().collect::<String>()
+            );
+            assert!(lines[1].starts_with("      "), "continuation indented");
+        }
+        // Colour sequences take no room and are not cut.
+        let painted = format!("\x1b[1;31m{}\x1b[0m", "abc ".repeat(30));
+        for l in fit(&painted, 40) {
+            assert!(visible_len(&l) <= 40);
+        }
+        assert_eq!(visible_len("\x1b[32m✓ ok\x1b[0m"), 4);
+        assert_eq!(fit("short", 80), vec!["short"]);
+    }
+
+    #[test]
+    fn code_steps_keep_their_lines_and_comments_stay_comments() {
+        let code = "// At the top of FindProxyForURL: the workspace's private-endpoint names go DIRECT.\nif (dnsDomainIs(host, \".api.azureml.ms\"))\n    return \"DIRECT\";";
+        let lines = code_lines(code, 60);
+        assert!(lines.len() == 4, "{lines:?}");
+        assert!(lines[..2].iter().all(|l| l.starts_with("// ")));
+        assert_eq!(lines[2], "if (dnsDomainIs(host, \".api.azureml.ms\"))");
+        assert_eq!(lines[3], "    return \"DIRECT\";");
+        assert!(lines.iter().all(|l| l.chars().count() <= 60));
+    }
+
+    /// The PAC fix as printed, narrow, is copied into a PAC file and run: the workspace's names
+    /// go DIRECT, others keep the proxy.
+    #[tokio::test]
+    async fn printed_pac_fix_runs() {
+        let run = crate::lab::scenarios::setup("pac-sends-to-proxy", &Default::default())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let report = run.diagnose().await;
+        let mut buf = Vec::new();
+        render_width(&report, false, 60, &mut buf).unwrap_or_else(|e| panic!("{e}"));
+        let text = String::from_utf8_lossy(&buf);
+        let code: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.trim_start().starts_with("//"))
+            .take_while(|l| !l.trim_start().starts_with("Article:"))
+            .collect();
+        assert!(code.len() > 3, "{text}");
+        assert!(code.iter().all(|l| l.chars().count() <= 60));
+        let pac = format!(
+            "function FindProxyForURL(url, host) {{\n{}\n  return \"PROXY proxy.example:3128\";\n}}\n",
+            code.join("\n")
+        );
+        let script = pac::PacScript::compile(&pac, pac::PacOptions::default())
+            .unwrap_or_else(|e| panic!("{e}\n{pac}"));
+        for t in &report.targets {
+            let r = script
+                .find_proxy(&format!("https://{}/", t.fqdn), &t.fqdn)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(r.raw, "DIRECT", "{}", t.fqdn);
+        }
+        let r = script
+            .find_proxy("https://www.example.com/", "www.example.com")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.raw, "PROXY proxy.example:3128");
     }
 
     #[test]

@@ -9,11 +9,13 @@
 //!   `az network private-endpoint dns-zone-group list` output;
 //! - [`privatelink_zone_of`] / [`forwarder_zone_of`]: which private zone a name lives in and
 //!   which public zone a custom DNS server must forward;
+//! - [`parse_input`]: what a pasted URL, name, studio link or error text carries;
 //! - [`dedup`]: merge duplicates and put targets in their stable order.
 
 mod cloud;
 mod expected;
 mod names;
+mod pasted;
 mod workspace;
 
 pub use cloud::Cloud;
@@ -25,6 +27,7 @@ pub use names::{
     forwarder_zone_of, forwarder_zones_needed, infer, is_guid, is_wildcard, normalize,
     private_name_of, privatelink_zone_of, public_name_of, validate_fqdn, wildcard_matches,
 };
+pub use pasted::{Derivation, EXAMPLE_INPUT, Found, InputForm, parse_input};
 pub use workspace::{
     AI_SERVICES_ZONES, WorkspaceSpec, ai_services_targets, derive, notebooks_label,
     notebooks_label_within, validate_ai_services_name, validate_endpoint_name,
