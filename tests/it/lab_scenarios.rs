@@ -758,13 +758,20 @@ async fn counts_and_tables_agree() {
                 assert!(n.parse::<usize>().unwrap() <= rows, "{name}: {}", f.title);
             }
         }
-        // Each alternative spelling at most once, and PATH lines are unique.
-        let paths: Vec<&str> = text
+        // Each alternative spelling at most once, and PATH rows (a name line and its indented
+        // continuation lines) are unique.
+        let mut paths: Vec<String> = Vec::new();
+        for l in text
             .lines()
             .skip_while(|l| !l.starts_with("PATH"))
             .skip(1)
             .take_while(|l| !l.trim().is_empty())
-            .collect();
+        {
+            match paths.last_mut() {
+                Some(row) if l.starts_with(' ') => row.push_str(l),
+                _ => paths.push(l.to_string()),
+            }
+        }
         let mut unique = paths.clone();
         unique.sort_unstable();
         unique.dedup();
