@@ -523,6 +523,8 @@ async fn pasted_error_text_and_workspace_id_flag_given_a_url() {
     }
 }
 
+/// A shell script standing in for `az` (Unix: it is run through /bin/sh).
+#[cfg(unix)]
 fn fake_az(dir: &std::path::Path, script: &str) {
     use std::os::unix::fs::PermissionsExt;
     let path = dir.join("az");
@@ -530,6 +532,7 @@ fn fake_az(dir: &std::path::Path, script: &str) {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn studio_link_gets_the_workspace_id_from_az() {
     let lab = healthy_lab().await;
