@@ -744,6 +744,8 @@ fn saved_report(transcript: &str) -> std::path::PathBuf {
     std::path::PathBuf::from(line.trim())
 }
 
+/// Drives a pseudo-terminal through python3's `pty` module (Unix).
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn double_click_mode_asks_diagnoses_saves_html_and_waits_for_enter() {
     let lab = healthy_lab().await;

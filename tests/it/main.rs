@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+// Their peers are python3 scripts started by the test.
+#[cfg(unix)]
 mod broken_peers;
 mod cli;
 #[cfg(unix)]

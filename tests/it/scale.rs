@@ -121,5 +121,15 @@ async fn ten_thousand_names_give_a_complete_report() {
     assert_eq!(report["targets"].as_array().unwrap().len(), NAMES);
     let res = report["resolutions"].as_array().unwrap();
     assert_eq!(res.len(), 2 * NAMES);
-    assert!(res.iter().all(|r| r["status"] == "timeout"));
+    // Every question is answered in the report as a failure; a busy machine may turn a few
+    // into local errors (no socket to spare) instead of timeouts, never into answers.
+    let mut tally = std::collections::BTreeMap::new();
+    for r in res {
+        *tally.entry(r["status"].to_string()).or_insert(0) += 1;
+    }
+    assert!(
+        res.iter()
+            .all(|r| r["status"] == "timeout" || r["status"] == "error"),
+        "{tally:?}"
+    );
 }
