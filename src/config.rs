@@ -5,8 +5,9 @@ use crate::net::dialer::ConnectTo;
 use crate::net::tls::TrustRoots;
 use crate::probe::doh::DohEndpoint;
 use crate::probe::proxy::ProxyEndpoint;
+use crate::serde_list::one_or_many;
 use crate::targets::{self, Cloud, Target, TargetError, WorkspaceSpec};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -289,24 +290,6 @@ const FILE_KEYS: &[&str] = &[
     "output",
     "no-redact",
 ];
-
-/// A list, or one value standing for a list of one.
-fn one_or_many<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany<T> {
-        Many(Vec<T>),
-        One(T),
-    }
-    Ok(match OneOrMany::deserialize(d)? {
-        OneOrMany::Many(v) => v,
-        OneOrMany::One(x) => vec![x],
-    })
-}
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];

@@ -35,4 +35,5 @@ pub mod probe;
 pub mod report;
 pub mod run;
 pub mod save_raw;
+pub mod serde_list;
 pub mod targets;

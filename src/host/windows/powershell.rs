@@ -11,7 +11,8 @@
 use crate::host::dns_config::command::{self, CommandError};
 use crate::host::nrpt::NrptRule;
 use crate::host::os_doh::OsDohEntry;
-use serde::{Deserialize, Deserializer, Serialize};
+use crate::serde_list::one_or_many;
+use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -53,26 +54,6 @@ try {
 } catch { $out.errors += 'Get-CimInstance: ' + $_.Exception.Message }
 ConvertTo-Json -InputObject $out -Depth 5 -Compress
 "#;
-
-/// A list PowerShell may print as `null`, one object, or an array.
-fn one_or_many<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany<T> {
-        Many(Vec<T>),
-        One(T),
-        None(()),
-    }
-    Ok(match Option::<OneOrMany<T>>::deserialize(d)? {
-        Some(OneOrMany::Many(v)) => v,
-        Some(OneOrMany::One(x)) => vec![x],
-        Some(OneOrMany::None(())) | None => Vec::new(),
-    })
-}
 
 /// One NRPT rule as the script prints it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
