@@ -772,17 +772,7 @@ fn render(cause: Cause, subject: &str, g: &Group, facts: DnsFacts<'_>) -> Findin
              the public chain or NXDOMAIN here, so the private DNS zone is not linked to this \
              virtual network or the private endpoint's zone group does not write the record."
                 .into(),
-            vec![
-                format!(
-                    "Link the private DNS zone {private_zones} to this virtual network: Azure portal > \
-                     Private DNS zones > the zone > Virtual network links > Add."
-                ),
-                "Check the zone group: Azure portal > the private endpoint > DNS configuration: \
-                 every zone needs a configuration entry (else add it, or recreate the endpoint with \
-                 private DNS integration)."
-                    .into(),
-                FLUSH.into(),
-            ],
+            [zone_link_steps(&private_zones).as_slice(), &[FLUSH.into()]].concat(),
         ),
         Cause::NoAnswer => (
             FindingId::DnsNoAnswer,
@@ -1005,16 +995,7 @@ fn render(cause: Cause, subject: &str, g: &Group, facts: DnsFacts<'_>) -> Findin
             "Azure DNS in this virtual network does not see the private DNS zone: the virtual \
              network link or the zone group is missing."
                 .into(),
-            vec![
-                format!(
-                    "Link the private DNS zone {private_zones} to this virtual network: Azure portal > \
-                     Private DNS zones > the zone > Virtual network links > Add."
-                ),
-                "Check the zone group: Azure portal > the private endpoint > DNS configuration: \
-                 every zone needs a configuration entry (else add it, or recreate the endpoint with \
-                 private DNS integration)."
-                    .into(),
-            ],
+            zone_link_steps(&private_zones),
         ),
         Cause::DohPublic => (
             FindingId::DohPublicAnswer,
@@ -1064,6 +1045,21 @@ fn render(cause: Cause, subject: &str, g: &Group, facts: DnsFacts<'_>) -> Findin
             .collect(),
         snippet: None,
     }
+}
+
+/// The fix for a private DNS zone that Azure DNS here does not see: the virtual network link,
+/// then the zone group.
+fn zone_link_steps(private_zones: &str) -> Vec<String> {
+    vec![
+        format!(
+            "Link the private DNS zone {private_zones} to this virtual network: Azure portal > \
+             Private DNS zones > the zone > Virtual network links > Add."
+        ),
+        "Check the zone group: Azure portal > the private endpoint > DNS configuration: every \
+         zone needs a configuration entry (else add it, or recreate the endpoint with private \
+         DNS integration)."
+            .into(),
+    ]
 }
 
 #[cfg(test)]
