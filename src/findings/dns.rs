@@ -132,6 +132,8 @@ enum Cause {
     AzureDnsPublic,
     /// A DoH resolver answers public where the system answers private.
     DohPublic,
+    /// Public DNS shows no private endpoint for the name: its chain skips `privatelink.`.
+    NoPrivateEndpoint,
 }
 
 #[derive(Debug, Default)]
@@ -409,6 +411,43 @@ fn hosts_line(facts: DnsFacts<'_>, h: &HostsEntry) -> String {
     format!("{path} line {}: {} {}", h.line, h.ip, h.names.join(" "))
 }
 
+/// Evidence that `t` has no private endpoint at all: a name of a `privatelink.`-zone kind
+/// whose public CNAME chain, as some resolver showed it, never passes through `privatelink.`
+/// (DOMAIN.md §2: with a private endpoint, public DNS answers `name CNAME name.privatelink.…`).
+/// None when the kind has no such CNAME (compute instances) or no resolver showed a chain.
+fn no_private_link(ctx: &Ctx<'_>, t: &Target) -> Option<String> {
+    if !t
+        .privatelink_zone
+        .is_some_and(|z| z.starts_with("privatelink."))
+    {
+        return None;
+    }
+    let mut all = ctx.of(&t.fqdn);
+    if all.any(|r| {
+        r.chain
+            .iter()
+            .any(|c| c.data.to_ascii_lowercase().contains("privatelink."))
+    }) {
+        return None;
+    }
+    let shown = ctx
+        .of(&t.fqdn)
+        .find(|r| is_public(r) && r.chain.iter().any(|c| c.rtype == "CNAME"))?;
+    let path: Vec<&str> = shown
+        .chain
+        .iter()
+        .filter(|c| c.rtype == "CNAME")
+        .map(|c| c.data.trim_end_matches('.'))
+        .collect();
+    Some(format!(
+        "{}: {} answered CNAME {} → {}, with no privatelink. name in the chain",
+        t.fqdn,
+        shown.resolver.label,
+        path.join(" → "),
+        describe(shown)
+    ))
+}
+
 /// The name exists nowhere: every resolver that answered said NXDOMAIN, and a public resolver
 /// (DoH, which sees the public internet) is among them.
 fn not_found(ctx: &Ctx<'_>, t: &Target) -> bool {
@@ -501,7 +540,12 @@ pub fn evaluate(facts: DnsFacts<'_>) -> Vec<Finding> {
                 ctx.add(Cause::NoAnswer, &machine, &t.fqdn, line(sys));
             }
         } else if is_public(sys) {
-            if let Some(vpn) = configured.iter().find(|r| is_private_ok(r)) {
+            if truth == Truth::Unknown
+                && let Some(ev) = no_private_link(&ctx, t)
+            {
+                // Not a DNS fault: no DNS server can give a private answer for this name.
+                ctx.add(Cause::NoPrivateEndpoint, "", &t.fqdn, ev);
+            } else if let Some(vpn) = configured.iter().find(|r| is_private_ok(r)) {
                 let ev = format!(
                     "{}; but {} said {}",
                     line(sys),
@@ -759,6 +803,42 @@ fn render(cause: Cause, subject: &str, g: &Group, facts: DnsFacts<'_>) -> Findin
                 "For a compute instance, check its name in the studio under Compute.".into(),
             ],
         ),
+        Cause::NoPrivateEndpoint => {
+            let storage = g.names.iter().all(|n| {
+                facts.targets.iter().any(|t| {
+                    t.fqdn == *n && matches!(t.kind, TargetKind::StorageBlob | TargetKind::StorageFile)
+                })
+            });
+            let zones = g
+                .private_zones
+                .iter()
+                .map(|z| format!("`{z}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            (
+                FindingId::TargetNoPrivateEndpoint,
+                Severity::Info,
+                if storage { Section::Storage } else { Section::ConnectionMethod },
+                match g.names.as_slice() {
+                    [one] => format!("{one} has no private endpoint: public DNS sends it to the public service"),
+                    many => format!(
+                        "{} names have no private endpoint: public DNS sends them to the public service",
+                        many.len()
+                    ),
+                },
+                format!(
+                    "With a private endpoint, public DNS answers a name with a CNAME into its \
+                     private zone ({zones}). For {names} the chain goes straight to the public \
+                     service, so no DNS server can give a private address and DNS is not the thing \
+                     to fix: the public endpoint is the way in, and the resource's own network \
+                     rules decide whether it admits this machine (see the connection findings). \
+                     Should it be private, it needs a private endpoint (Azure portal › the \
+                     resource › Networking › Private endpoint connections) with a DNS zone group \
+                     for {zones}."
+                ),
+                Vec::new(),
+            )
+        }
         Cause::ZoneNotLinked => (
             FindingId::DnsZoneNotLinked,
             Severity::Error,

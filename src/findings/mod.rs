@@ -112,6 +112,8 @@ pub enum FindingId {
     PeZoneGroupMissing,
     /// `storage.firewall-denied`
     StorageFirewallDenied,
+    /// `target.no-private-endpoint`
+    TargetNoPrivateEndpoint,
     /// `host.azure-vm`
     HostAzureVm,
 }
@@ -152,6 +154,7 @@ impl FindingId {
         FindingId::PeConnectionNotApproved,
         FindingId::PeZoneGroupMissing,
         FindingId::StorageFirewallDenied,
+        FindingId::TargetNoPrivateEndpoint,
         FindingId::HostAzureVm,
     ];
 
@@ -191,6 +194,7 @@ impl FindingId {
             FindingId::PeConnectionNotApproved => "pe.connection-not-approved",
             FindingId::PeZoneGroupMissing => "pe.zone-group-missing",
             FindingId::StorageFirewallDenied => "storage.firewall-denied",
+            FindingId::TargetNoPrivateEndpoint => "target.no-private-endpoint",
             FindingId::HostAzureVm => "host.azure-vm",
         }
     }
@@ -212,6 +216,7 @@ impl FindingId {
             FindingId::BrowserTrrDropsPrivate => &[Warning, Error],
             FindingId::DnsAzureDnsUnreachable
             | FindingId::DohPublicAnswer
+            | FindingId::TargetNoPrivateEndpoint
             | FindingId::HostAzureVm => &[Info],
             _ => &[Error],
         }

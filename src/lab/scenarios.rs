@@ -127,6 +127,11 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         expected_ids: &["pac.not-direct", "storage.firewall-denied"],
     },
     ScenarioInfo {
+        name: "storage-no-private-endpoint",
+        summary: "the workspace is private; its storage account has no private endpoint and its firewall refuses this machine",
+        expected_ids: &["storage.firewall-denied", "target.no-private-endpoint"],
+    },
+    ScenarioInfo {
         name: "private-ip-unreachable",
         summary: "DNS is right but nothing answers on the private endpoint's IP (VPN down)",
         expected_ids: &["connect.unreachable"],
@@ -258,8 +263,29 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
     let info = find(name).ok_or_else(|| LabError::Unknown(name.to_string()))?;
     let dir = Arc::new(tempfile::tempdir()?);
     let targets = world::targets();
-    let public = world::public_view(&targets);
-    let private = world::private_view(&targets);
+    let mut public = world::public_view(&targets);
+    let mut private = world::private_view(&targets);
+    if info.name == "storage-no-private-endpoint" {
+        // No private endpoint for the storage account: every resolver, Azure DNS included, sees
+        // the public chain, which never passes through privatelink.
+        for t in targets.iter().filter(|t| is_storage(t)) {
+            let svc = if t.kind == crate::targets::TargetKind::StorageFile {
+                "file"
+            } else {
+                "blob"
+            };
+            let front = format!("{svc}.bn9prdstr08a.store.core.windows.net");
+            for v in [&mut public, &mut private] {
+                if let Some(pl) = world::private_name(t) {
+                    v.remove(&pl);
+                }
+                v.remove(&t.fqdn)
+                    .cname(&t.fqdn, &front)
+                    .addr(&front, IpAddr::from(STORAGE_PUBLIC_IP));
+            }
+        }
+    }
+    let (public, private) = (public, private);
     let lat = opts.latency;
 
     let mut servers = Vec::new();
@@ -446,6 +472,7 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
         | "tls-inspection"
         | "tls-reset"
         | "storage-firewall"
+        | "storage-no-private-endpoint"
         | "private-ip-unreachable" => {
             let corp = server(&private, lat).await?;
             system = corp.addr();
@@ -605,7 +632,10 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
         }
         _ => private_ep.local_addr().port(),
     };
-    if info.name == "storage-firewall" {
+    if matches!(
+        info.name,
+        "storage-firewall" | "storage-no-private-endpoint"
+    ) {
         // The storage account's public endpoint, whose firewall admits selected networks only.
         let storage = super::https_server::spawn(
             tokio::net::TcpListener::bind((LOCALHOST, 0)).await?,

@@ -580,6 +580,63 @@ async fn storage_firewall_is_the_storage_section_and_the_pac_fix_names_the_exact
     assert_snippet_sends_only_these_direct(snippet, &affected);
 }
 
+/// A storage account without a private endpoint answers public everywhere: that is no DNS
+/// fault, so no DNS finding blames the machine's DNS for it; the account's own 403 is the error.
+#[tokio::test]
+async fn storage_without_a_private_endpoint_blames_the_account_not_dns() {
+    let r = lab("storage-no-private-endpoint").await;
+    let storage = [
+        "contosomlstore.blob.core.windows.net",
+        "contosomlstore.file.core.windows.net",
+    ];
+    for f in r
+        .findings
+        .iter()
+        .filter(|f| f.id.as_str().starts_with("dns."))
+    {
+        assert!(
+            f.affected
+                .iter()
+                .all(|a| !storage.contains(&a.fqdn.as_str())),
+            "{} blames DNS for storage: {:?}",
+            f.id,
+            f.affected
+        );
+    }
+    let none = finding(&r, "target.no-private-endpoint");
+    assert_eq!(none.severity, pe_doctor::findings::Severity::Info);
+    assert_eq!(none.section, pe_doctor::findings::Section::Storage);
+    let names: Vec<&str> = none.affected.iter().map(|a| a.fqdn.as_str()).collect();
+    assert_eq!(names, storage);
+    assert!(
+        none.evidence
+            .iter()
+            .any(|e| e
+                .contains("CNAME blob.bn9prdstr08a.store.core.windows.net → 20.60.1.10 (PUBLIC)")),
+        "{:?}",
+        none.evidence
+    );
+    assert!(
+        none.detail.contains("`privatelink.blob.core.windows.net`"),
+        "{}",
+        none.detail
+    );
+    let fw = finding(&r, "storage.firewall-denied");
+    assert!(
+        fw.evidence
+            .iter()
+            .all(|e| e.contains("direct to 20.60.1.10")),
+        "{:?}",
+        fw.evidence
+    );
+    // Sent DIRECT (no proxy): no "send it DIRECT" step.
+    assert!(
+        fw.remediation[0].contains("(contosomlstore) › Networking"),
+        "{:?}",
+        fw.remediation
+    );
+}
+
 #[tokio::test]
 async fn every_finding_has_a_severity_its_id_allows_and_names_what_it_affects() {
     for s in scenarios::SCENARIOS {

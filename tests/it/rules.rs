@@ -574,6 +574,82 @@ async fn azure_dns_in_use_answering_public_is_zone_not_linked() {
 
 #[ignore = "needs dnsmasq/dnsdist (and root for unshare -nm); .ci/test runs it (PE_DOCTOR_INTEROP=1 adds --include-ignored)"]
 #[tokio::test]
+async fn a_public_chain_without_privatelink_is_no_private_endpoint_not_a_dns_fault() {
+    // dnsmasq serves the public internet's view; the storage account has no private endpoint,
+    // so its chain goes straight to the storage front end.
+    let targets = world::targets();
+    let mut view = world::public_view(&targets);
+    let storage: Vec<String> = targets
+        .iter()
+        .filter(|t| t.fqdn.contains(".core.windows.net"))
+        .map(|t| t.fqdn.clone())
+        .collect();
+    assert_eq!(storage.len(), 2, "{targets:?}");
+    for s in &storage {
+        if let Some(pl) = world::privatelink_name(s) {
+            view.remove(&pl);
+        }
+        view.remove(s)
+            .cname(s, "blob.bn9prdstr08a.store.core.windows.net")
+            .addr(
+                "blob.bn9prdstr08a.store.core.windows.net",
+                "20.60.1.10".parse().unwrap(),
+            );
+    }
+    let dns = dnsmasq(&view).await;
+    // Off Azure, Azure DNS (here a second dnsmasq) sees the same public view.
+    let azure = dnsmasq(&view).await;
+    let mut args = lab_args();
+    let a = dns.addr.to_string();
+    let z = azure.addr.to_string();
+    args.extend(
+        [
+            "--storage-account",
+            world::STORAGE_ACCOUNT,
+            "--system-resolver",
+            &a,
+            "--dns-server",
+            &a,
+            "--azure-dns",
+            &z,
+            "--no-doh",
+            "--no-host-dns",
+            "--no-connect",
+            "--loopback-only",
+        ]
+        .map(String::from),
+    );
+    let (code, report) = run_json(args).await;
+    assert_eq!(code, Some(1), "{report:#}");
+    assert_eq!(
+        sorted_ids(&report),
+        vec!["dns.public-answer", "target.no-private-endpoint"],
+        "{report:#}"
+    );
+    // The workspace's names (privatelink chain) are a DNS fault; the storage names are not.
+    let public = affected(finding(&report, "dns.public-answer"));
+    assert!(public.contains(&ws_fqdn().as_str()), "{public:?}");
+    assert!(
+        storage.iter().all(|s| !public.contains(&s.as_str())),
+        "{public:?}"
+    );
+    let none = finding(&report, "target.no-private-endpoint");
+    assert_eq!(none["severity"], "info");
+    assert_eq!(
+        affected(none),
+        storage.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    assert!(
+        none["evidence"].as_array().unwrap().iter().any(|e| e
+            .as_str()
+            .unwrap()
+            .contains("CNAME blob.bn9prdstr08a.store.core.windows.net → 20.60.1.10 (PUBLIC)")),
+        "{none:#}"
+    );
+}
+
+#[ignore = "needs dnsmasq/dnsdist (and root for unshare -nm); .ci/test runs it (PE_DOCTOR_INTEROP=1 adds --include-ignored)"]
+#[tokio::test]
 async fn a_name_that_exists_nowhere_is_target_not_found() {
     let targets = world::targets();
     let corp = dnsmasq(&world::private_view(&targets)).await;
