@@ -50,12 +50,16 @@ pub fn run(cli: Cli) -> u8 {
         Some(Command::Diagnose(args)) => runtime.block_on(diagnose(&args)),
         Some(Command::Lab(args)) => runtime.block_on(lab(&args)),
         Some(Command::Completions { shell }) => {
-            crate::commands::completions::completions(shell, &mut std::io::stdout().lock());
-            EXIT_OK
+            let mut buf = Vec::new();
+            crate::commands::completions::completions(shell, &mut buf);
+            stdout_or_exit(&buf, "the completions").map_or_else(|code| code, |()| EXIT_OK)
         }
         Some(Command::Man) => {
-            match crate::commands::completions::man(&mut std::io::stdout().lock()) {
-                Ok(()) => EXIT_OK,
+            let mut buf = Vec::new();
+            match crate::commands::completions::man(&mut buf) {
+                Ok(()) => {
+                    stdout_or_exit(&buf, "the manual page").map_or_else(|code| code, |()| EXIT_OK)
+                }
                 Err(e) => {
                     eprintln!("pe-doctor: cannot write the manual page: {e}");
                     EXIT_USAGE
@@ -68,6 +72,12 @@ pub fn run(cli: Cli) -> u8 {
             match crate::pac_cmd::run(&args, &mut out, &mut std::io::stderr()) {
                 Ok(outcome) if outcome.errors > 0 => EXIT_PROBLEMS,
                 Ok(_) => EXIT_OK,
+                // A closed pipe (`| head`): the reader has what it wanted.
+                Err(crate::pac_cmd::PacCmdError::Io(e))
+                    if e.kind() == std::io::ErrorKind::BrokenPipe =>
+                {
+                    EXIT_OK
+                }
                 Err(e) => {
                     eprintln!("pe-doctor pac: {}", sanitize_lines(&e.to_string()));
                     EXIT_USAGE
@@ -240,10 +250,11 @@ fn escapes_work() -> bool {
 
 async fn lab(args: &LabArgs) -> u8 {
     if args.list {
-        for s in scenarios::SCENARIOS {
-            println!("{:<26} {}", s.name, s.summary);
-        }
-        return EXIT_OK;
+        let list: String = scenarios::SCENARIOS
+            .iter()
+            .map(|s| format!("{:<26} {}\n", s.name, s.summary))
+            .collect();
+        return stdout_or_exit(list.as_bytes(), "the list").map_or_else(|code| code, |()| EXIT_OK);
     }
     let format = match Format::resolve(args.format, args.output.as_deref()) {
         Ok(f) => f,
@@ -305,17 +316,21 @@ async fn serve(run: &scenarios::LabRun, addr: std::net::SocketAddr) -> u8 {
                 return EXIT_USAGE;
             }
         };
-    println!("serving on {} (udp+tcp); Ctrl-C to stop", server.addr());
-    let _ = std::io::stdout().flush();
+    let line = format!("serving on {} (udp+tcp); Ctrl-C to stop\n", server.addr());
+    if let Err(code) = stdout_or_exit(line.as_bytes(), "the address") {
+        return code;
+    }
     let _ = tokio::signal::ctrl_c().await;
     EXIT_OK
 }
 
 /// Runs every scenario and prints one line each.
 async fn tour(opts: &LabOptions) -> u8 {
-    println!(
-        "pe-doctor lab: a tour of the simulated scenarios (run one with `pe-doctor lab NAME`)\n"
-    );
+    let intro =
+        "pe-doctor lab: a tour of the simulated scenarios (run one with `pe-doctor lab NAME`)\n\n";
+    if let Err(code) = stdout_or_exit(intro.as_bytes(), "the tour") {
+        return code;
+    }
     for s in scenarios::SCENARIOS {
         let line = match scenarios::setup(s.name, opts).await {
             Ok(run) => {
@@ -346,11 +361,29 @@ async fn tour(opts: &LabOptions) -> u8 {
         };
         let terminal = std::io::stdout().is_terminal();
         let width = text_width(terminal, std::env::var("COLUMNS").ok().as_deref());
-        for l in report::text::fit(&line, width) {
-            println!("{l}");
+        let lines: String = report::text::fit(&line, width)
+            .into_iter()
+            .map(|l| format!("{l}\n"))
+            .collect();
+        if let Err(code) = stdout_or_exit(lines.as_bytes(), "the tour") {
+            return code;
         }
     }
     EXIT_OK
+}
+
+/// Writes `bytes` to standard output and flushes. A closed pipe (`| head`) is `Err(EXIT_OK)`:
+/// stop quietly, the reader has what it wanted; another error is reported, `Err(EXIT_USAGE)`.
+fn stdout_or_exit(bytes: &[u8], what: &str) -> Result<(), u8> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(EXIT_OK),
+        Err(e) => {
+            eprintln!("pe-doctor: cannot write {what}: {e}");
+            Err(EXIT_USAGE)
+        }
+    }
 }
 
 /// A progress spinner on stderr, shown only when stderr is a terminal.

@@ -931,3 +931,42 @@ async fn double_click_mode_without_a_terminal_and_with_a_preset_workspace() {
     let html = std::fs::read_to_string(saved_report(&text)).unwrap();
     assert!(html.contains(world::WORKSPACE_ID));
 }
+
+/// A reader that has gone (`pe-doctor … | head`) ends the output quietly: exit as if it had been
+/// read, no panic and no error message. The pipe's read end is closed before pe-doctor starts,
+/// so every write meets a closed pipe.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_on_stdout_is_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let pac = dir.path().join("p.pac");
+    std::fs::write(
+        &pac,
+        "function FindProxyForURL(u, h) { return \"DIRECT\"; }",
+    )
+    .unwrap();
+    let pac = pac.display().to_string();
+    let cases: [&[&str]; 5] = [
+        &["lab", "--list"],
+        &["completions", "bash"],
+        &["man"],
+        &["pac", "-p", &pac, "-u", "https://a.example/"],
+        &["lab", "healthy", "--format", "json"],
+    ];
+    for args in cases {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(super::support::bin())
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(!err.contains("Broken pipe"), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+    }
+}
