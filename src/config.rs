@@ -262,6 +262,35 @@ struct FileConfig {
     no_redact: bool,
 }
 
+impl FileConfig {
+    /// Makes the file's relative paths relative to the folder the file is in (as a helpdesk
+    /// zip expects: `expected = "pe.json"` beside `pe-doctor.toml`), not to where pe-doctor
+    /// was started. A PAC given as a URL is left alone.
+    fn rebase(&mut self, dir: &Path) {
+        let under = |p: &Path| {
+            if p.is_relative() {
+                dir.join(p)
+            } else {
+                p.to_path_buf()
+            }
+        };
+        for p in self
+            .expected
+            .iter_mut()
+            .chain(self.hosts_file.iter_mut())
+            .chain(self.output.iter_mut())
+            .chain(self.ca_file.iter_mut())
+        {
+            *p = under(p);
+        }
+        if let Some(pac) = &mut self.pac
+            && !pac.contains("://")
+        {
+            *pac = under(Path::new(pac.as_str())).display().to_string();
+        }
+    }
+}
+
 /// The keys the settings file accepts (the long flag names), for the unknown-key error.
 const FILE_KEYS: &[&str] = &[
     "workspace-id",
@@ -306,25 +335,33 @@ fn read_file_config(path: &Path) -> Result<FileConfig, ConfigError> {
             message: e.to_string(),
         }
     })?;
-    toml::from_str(&text).map_err(|e| {
-        let (line, column) = e.span().map_or((1, 1), |s| line_col(&text, s.start));
-        let message = match e.message().strip_prefix("unknown field ") {
-            Some(rest) => {
-                let key = rest.split(',').next().unwrap_or(rest);
-                format!(
-                    "unknown key {key}; the keys are the long flag names: {}",
-                    FILE_KEYS.join(", ")
-                )
+    let parsed: Result<FileConfig, _> = toml::from_str(&text);
+    parsed
+        .map(|mut fc| {
+            if let Some(dir) = path.parent() {
+                fc.rebase(dir);
             }
-            None => e.message().to_string(),
-        };
-        ConfigError::File {
-            file,
-            line,
-            column,
-            message,
-        }
-    })
+            fc
+        })
+        .map_err(|e| {
+            let (line, column) = e.span().map_or((1, 1), |s| line_col(&text, s.start));
+            let message = match e.message().strip_prefix("unknown field ") {
+                Some(rest) => {
+                    let key = rest.split(',').next().unwrap_or(rest);
+                    format!(
+                        "unknown key {key}; the keys are the long flag names: {}",
+                        FILE_KEYS.join(", ")
+                    )
+                }
+                None => e.message().to_string(),
+            };
+            ConfigError::File {
+                file,
+                line,
+                column,
+                message,
+            }
+        })
 }
 
 /// Parses `IP`, `IP:PORT`, `[IPv6]:PORT` or `IPv6` with `default_port`.
@@ -722,6 +759,60 @@ mod tests {
             Config::from_args(&a).unwrap().timeout,
             crate::run::MAX_TIMEOUT
         );
+    }
+
+    #[test]
+    fn settings_file_paths_are_relative_to_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let kit = dir.path().join("kit");
+        std::fs::create_dir(&kit).unwrap();
+        std::fs::write(
+            kit.join("pe.json"),
+            r#"{"customDnsConfigs": [{"fqdn": "a.example.net", "ipAddresses": ["10.0.0.4"]}]}"#,
+        )
+        .unwrap();
+        let pac = "function FindProxyForURL(u, h) { return \"DIRECT\"; }";
+        std::fs::write(kit.join("proxy.pac"), pac).unwrap();
+        std::fs::write(dir.path().join("elsewhere.pac"), pac).unwrap();
+        std::fs::write(kit.join("hosts"), "127.0.0.1 localhost\n").unwrap();
+        let f = kit.join("pe-doctor.toml");
+        std::fs::write(
+            &f,
+            "fqdn = \"a.example.net\"\nexpected = \"pe.json\"\nhosts-file = \"hosts\"\n\
+             pac = \"proxy.pac\"\noutput = \"out/report.html\"\n",
+        )
+        .unwrap();
+        // Started from elsewhere (the test's working folder is the crate), the file's folder
+        // still decides.
+        let c = Config::from_args(&DiagnoseArgs {
+            config: Some(f.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.expected.entries.len(), 1);
+        assert_eq!(c.hosts_file, Some(kit.join("hosts")));
+        assert_eq!(c.pac, Some(kit.join("proxy.pac").display().to_string()));
+        assert_eq!(c.output, Some(kit.join("out/report.html")));
+        // Absolute paths and PAC URLs stay as written.
+        let abs = dir.path().join("elsewhere.pac").display().to_string();
+        std::fs::write(&f, format!("fqdn = \"a.example.net\"\npac = {abs:?}\n")).unwrap();
+        let c = Config::from_args(&DiagnoseArgs {
+            config: Some(f.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.pac.as_deref(), Some(abs.as_str()));
+        std::fs::write(
+            &f,
+            "fqdn = \"a.example.net\"\npac = \"http://wpad.corp.example/proxy.pac\"\n",
+        )
+        .unwrap();
+        let c = Config::from_args(&DiagnoseArgs {
+            config: Some(f),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.pac.as_deref(), Some("http://wpad.corp.example/proxy.pac"));
     }
 
     #[test]
