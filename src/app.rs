@@ -19,6 +19,8 @@ pub const EXIT_PROBLEMS: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code: inconclusive (nothing answered).
 pub const EXIT_INCONCLUSIVE: u8 = 3;
+/// Stopped by Ctrl-C (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// The exit code for a report.
 pub fn exit_code(report: &Report) -> u8 {
@@ -46,8 +48,11 @@ pub fn run(cli: Cli) -> u8 {
         }
     };
     let code = match cli.command {
-        None => runtime.block_on(crate::commands::interactive::run(cli.config, cli.targets)),
-        Some(Command::Diagnose(args)) => runtime.block_on(diagnose(&args)),
+        None => runtime.block_on(interruptible(crate::commands::interactive::run(
+            cli.config,
+            cli.targets,
+        ))),
+        Some(Command::Diagnose(args)) => runtime.block_on(interruptible(diagnose(&args))),
         Some(Command::Lab(args)) => runtime.block_on(lab(&args)),
         Some(Command::Completions { shell }) => {
             let mut buf = Vec::new();
@@ -370,6 +375,25 @@ async fn tour(opts: &LabOptions) -> u8 {
         }
     }
     EXIT_OK
+}
+
+/// Runs `work` until it ends or the user presses Ctrl-C. OS tools run in process groups of
+/// their own (so that a stuck one can be killed with what it started), which keeps the
+/// terminal's Ctrl-C from them: on Ctrl-C they are killed here, and the PAC worker with the
+/// dropped work. Exit code 130.
+async fn interruptible(work: impl std::future::Future<Output = u8>) -> u8 {
+    tokio::select! {
+        code = work => code,
+        Ok(()) = tokio::signal::ctrl_c() => {
+            let tools = crate::host::dns_config::command::kill_all_running();
+            if tools > 0 {
+                eprintln!("\npe-doctor: interrupted; stopped {tools} running tool(s)");
+            } else {
+                eprintln!("\npe-doctor: interrupted");
+            }
+            EXIT_INTERRUPTED
+        }
+    }
 }
 
 /// Writes `bytes` to standard output and flushes. A closed pipe (`| head`) is `Err(EXIT_OK)`:

@@ -5,21 +5,31 @@
 /// Memory a PAC worker may use (heap, stacks, every private writable mapping).
 pub const MEMORY_LIMIT_BYTES: u64 = 256 << 20;
 
-/// Caps this process's memory at [`MEMORY_LIMIT_BYTES`] (`RLIMIT_DATA`, which since Linux 4.7
-/// counts every private writable mapping: heap, `mmap`ed arenas and thread stacks; macOS
-/// accepts it but does not enforce it on `mmap`) and turns off core files. An allocation past
-/// the limit fails and the worker aborts.
-#[cfg(unix)]
-pub fn apply() -> std::io::Result<()> {
-    use rlimit::Resource;
-    Resource::CORE.set(0, 0)?;
-    Resource::DATA.set(MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES)?;
-    Ok(())
-}
+/// The program's allocator: the system's, counting live bytes so that a PAC worker can cap
+/// them on every platform (pe-doctor itself runs without a limit).
+#[global_allocator]
+static HEAP: cap::Cap<std::alloc::System> = cap::Cap::new(std::alloc::System, usize::MAX);
 
-/// No memory limit on this platform yet: the parent's deadline still ends a runaway worker.
-#[cfg(not(unix))]
+/// Caps this process's memory at [`MEMORY_LIMIT_BYTES`]: the allocator refuses to hold more
+/// live heap than that, everywhere (Windows and macOS included), and on Unix `RLIMIT_DATA`
+/// caps every private writable mapping as well (since Linux 4.7: heap, `mmap`ed arenas and
+/// thread stacks; macOS does not enforce it on `mmap`, which the allocator cap covers). Core
+/// files are turned off. An allocation past the limit fails and the worker aborts with "memory
+/// allocation of N bytes failed", which the parent reports as out of memory.
 pub fn apply() -> std::io::Result<()> {
+    let limit = usize::try_from(MEMORY_LIMIT_BYTES).unwrap_or(usize::MAX);
+    HEAP.set_limit(limit).map_err(|()| {
+        std::io::Error::other(format!(
+            "{} bytes are already allocated, more than the limit",
+            HEAP.allocated()
+        ))
+    })?;
+    #[cfg(unix)]
+    {
+        use rlimit::Resource;
+        Resource::CORE.set(0, 0)?;
+        Resource::DATA.set(MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES)?;
+    }
     Ok(())
 }
 
@@ -30,8 +40,17 @@ pub fn cap_cpu(seconds: u64) -> std::io::Result<()> {
     rlimit::Resource::CPU.set(seconds, seconds)
 }
 
-/// No CPU cap on this platform: the parent's deadline ends a stuck worker.
+/// Ends this process after `seconds` of wall-clock time (a watchdog thread: this platform has
+/// no CPU-time limit a process can set on itself). The parent kills the worker at its deadline
+/// long before; this ends an orphaned one whose parent is gone.
 #[cfg(not(unix))]
-pub fn cap_cpu(_seconds: u64) -> std::io::Result<()> {
-    Ok(())
+pub fn cap_cpu(seconds: u64) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("pac-watchdog".into())
+        .spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(seconds));
+            eprintln!("pe-doctor pac-worker: time limit of {seconds} s reached");
+            std::process::exit(70);
+        })
+        .map(drop)
 }

@@ -38,6 +38,18 @@ struct Run {
 /// hanging, /etc/resolv.conf replaced by `resolv_conf`, and `setup` run first (as root, in
 /// the namespace, with the real PATH).
 fn run_hung(resolv_conf: &str, setup: &str, args: &str) -> Run {
+    run_in_namespace(resolv_conf, setup, args, None)
+}
+
+/// [`run_hung`], or with `interrupt_after` the user's Ctrl-C (SIGINT to pe-doctor alone, as
+/// the terminal sends it to the foreground group the tools are not in) that long after the
+/// start, under a 30 s timeout; then there is no report (`Run::report` is null).
+fn run_in_namespace(
+    resolv_conf: &str,
+    setup: &str,
+    args: &str,
+    interrupt_after: Option<&str>,
+) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let fake = d.join("bin");
@@ -73,7 +85,10 @@ set +e
 start=$(date +%s%N)
 HOME='{d}/home' PATH='{fake}':"$PATH" '{bin}' diagnose --workspace-id {id} --region {region} \
   --instance {ci} --azure-dns 127.0.0.1:5300 --no-doh --no-connect {args} \
-  --timeout 3s --format json --output '{report}' 2> '{d}/stderr'
+  --timeout {timeout} --format json --output '{report}' 2> '{d}/stderr' &
+pd=$!
+{interrupt}
+wait $pd
 code=$?
 end=$(date +%s%N)
 echo $(( (end - start) / 1000000 )) > '{d}/elapsed_ms'
@@ -94,13 +109,26 @@ exit $code
         id = pe_doctor::lab::world::WORKSPACE_ID,
         region = pe_doctor::lab::world::REGION,
         ci = pe_doctor::lab::world::INSTANCE,
+        timeout = if interrupt_after.is_some() {
+            "30s"
+        } else {
+            "3s"
+        },
+        interrupt = interrupt_after.map_or(String::new(), |t| format!("sleep {t}; kill -INT $pd")),
     );
     let out = Command::new("unshare")
         .args(["-nm", "sh", "-c", &script])
         .output()
         .expect("unshare (util-linux) is needed");
     let stderr = std::fs::read_to_string(d.join("stderr")).unwrap_or_default();
-    let text = std::fs::read(&report).unwrap_or_else(|_| {
+    let text = std::fs::read(&report).or_else(|e| {
+        if interrupt_after.is_some() {
+            Ok(b"null".to_vec())
+        } else {
+            Err(e)
+        }
+    });
+    let text = text.unwrap_or_else(|_| {
         panic!(
             "no report (needs root for unshare -nm; exit {:?}):\n{}\n{}\n{stderr}",
             out.status.code(),
@@ -215,5 +243,36 @@ fn a_hung_getaddrinfo_does_not_hold_the_exit() {
         system.iter().all(|r| r["status"] == "timeout"),
         "{:#}",
         run.report
+    );
+}
+
+#[test]
+#[ignore = "needs root and util-linux unshare -nm; .ci/test runs it (PE_DOCTOR_INTEROP=1 adds --include-ignored)"]
+fn ctrl_c_stops_the_stuck_tools_too() {
+    // The tools hang; the user gives up after 1.5 s of a 30 s timeout.
+    let run = run_in_namespace(
+        "nameserver 127.0.0.53\n",
+        "",
+        "--system-resolver 127.0.0.1:5300",
+        Some("1.5"),
+    );
+    assert_eq!(run.code, 130, "{}", run.stderr);
+    assert!(run.stderr.contains("interrupted"), "{}", run.stderr);
+    assert!(
+        run.report.is_null(),
+        "a report after Ctrl-C: {:#}",
+        run.report
+    );
+    assert!(run.started >= 2, "the fake tools were not run");
+    assert!(
+        run.elapsed_ms < 4000,
+        "took {} ms to stop after Ctrl-C at 1.5 s",
+        run.elapsed_ms
+    );
+    // Nothing the tools started survives pe-doctor.
+    assert!(
+        run.left.trim().is_empty(),
+        "processes left behind: {}",
+        run.left
     );
 }

@@ -43,6 +43,34 @@ fn shown(d: Duration) -> String {
     }
 }
 
+/// Process ids (each its own process group's leader) of the tools running now, so that an
+/// interrupted pe-doctor can end them: they do not get the terminal's Ctrl-C themselves.
+static LIVE: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+fn live() -> std::sync::MutexGuard<'static, Vec<u32>> {
+    LIVE.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Set once pe-doctor is stopping (Ctrl-C): no tool is started any more.
+static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn stopping() -> bool {
+    STOPPING.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Kills every OS tool still running, with what it started, and refuses to start more (for
+/// Ctrl-C: the collectors' threads would otherwise go on to their next tool); returns how many
+/// were running.
+pub fn kill_all_running() -> usize {
+    STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
+    let pids = std::mem::take(&mut *live());
+    for &pid in &pids {
+        kill_pid_tree(pid);
+    }
+    pids.len()
+}
+
 /// A started tool: killed with its process group when dropped unless it was reaped.
 struct Running {
     child: Child,
@@ -50,13 +78,28 @@ struct Running {
 }
 
 impl Running {
+    fn new(child: Child) -> Self {
+        live().push(child.id());
+        Running {
+            child,
+            reaped: false,
+        }
+    }
+
+    /// Marks the tool reaped: its process id may be reused from now on.
+    fn set_reaped(&mut self) {
+        self.reaped = true;
+        let id = self.child.id();
+        live().retain(|&p| p != id);
+    }
+
     fn kill(&mut self) {
         if self.reaped {
             return;
         }
         kill_tree(&mut self.child);
         let _ = self.child.wait();
-        self.reaped = true;
+        self.set_reaped();
     }
 }
 
@@ -67,32 +110,37 @@ impl Drop for Running {
 }
 
 /// Kills the tool and everything it started.
-#[cfg(unix)]
 fn kill_tree(child: &mut Child) {
-    // The child leads its own process group (spawned with `process_group(0)`).
-    if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
-        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
-    }
+    kill_pid_tree(child.id());
     let _ = child.kill();
 }
 
-/// Kills the tool and everything it started.
+/// Kills the process group led by `pid` (each tool leads its own, spawned with
+/// `process_group(0)`).
+#[cfg(unix)]
+fn kill_pid_tree(pid: u32) {
+    if let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+}
+
+/// Kills the process `pid` and the processes it started.
 #[cfg(windows)]
-fn kill_tree(child: &mut Child) {
+fn kill_pid_tree(pid: u32) {
     let _ = Command::new("taskkill")
-        .args(["/F", "/T", "/PID", &child.id().to_string()])
+        .args(["/F", "/T", "/PID", &pid.to_string()])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status();
-    let _ = child.kill();
 }
 
-/// Kills the tool.
+/// No process tree to kill on this platform (the child itself is killed by the caller).
 #[cfg(not(any(unix, windows)))]
-fn kill_tree(child: &mut Child) {
-    let _ = child.kill();
-}
+fn kill_pid_tree(_pid: u32) {}
 
 fn own_group(cmd: &mut Command) -> &mut Command {
     #[cfg(unix)]
@@ -164,7 +212,7 @@ pub fn run(program: &str, args: &[&str], timeout: Duration) -> Result<String, Co
 /// Like [`run`], returning the raw bytes of standard output.
 pub fn run_bytes(program: &str, args: &[&str], timeout: Duration) -> Result<Vec<u8>, CommandError> {
     let timeout = capped(timeout);
-    if timeout.is_zero() {
+    if timeout.is_zero() || stopping() {
         return Err(CommandError::NoTimeLeft {
             program: program.to_string(),
         });
@@ -186,10 +234,14 @@ pub fn run_bytes(program: &str, args: &[&str], timeout: Duration) -> Result<Vec<
                 }
             }
         })?;
-    let mut running = Running {
-        child,
-        reaped: false,
-    };
+    let mut running = Running::new(child);
+    // Started while pe-doctor began to stop (it was not in the list that was killed).
+    if stopping() {
+        running.kill();
+        return Err(CommandError::NoTimeLeft {
+            program: program.to_string(),
+        });
+    }
 
     let stdout_rx = running.child.stdout.take().map(spawn_reader);
     let stderr_rx = running.child.stderr.take().map(spawn_reader);
@@ -198,9 +250,9 @@ pub fn run_bytes(program: &str, args: &[&str], timeout: Duration) -> Result<Vec<
     let status = loop {
         match running.child.try_wait() {
             Ok(Some(status)) => {
-                running.reaped = true;
                 // Whatever the tool left running in its group goes too.
                 kill_group_of_exited(&running.child);
+                running.set_reaped();
                 break status;
             }
             Ok(None) => {
