@@ -4,7 +4,7 @@
 //! `?` by `.`; every other regular-expression character passes through (`(a|b)`, `[0-9]`, `+`,
 //! `{2}`, `\d`...), and the anchors only bind the first and last alternative. This module
 //! reproduces that: it translates the resulting JavaScript (Annex B) pattern into the syntax of
-//! the `regex` crate, whose matching time is linear in the input, so a hostile pattern cannot
+//! the `regex-lite` crate, whose matching time is linear in the input, so a hostile pattern cannot
 //! hang the host. Plain globs (only literals, `*` and `?`) skip the regex entirely and are
 //! matched on UTF-16 code units, which is exactly what the JavaScript engine does.
 //! JavaScript features that need backtracking (backreferences) are reported as errors.
@@ -94,7 +94,7 @@ pub struct Matcher {
     star: Option<StarGlob>,
     glob: Option<Vec<Elem>>,
     js_source: String,
-    regex: OnceCell<Result<regex::Regex, ShError>>,
+    regex: OnceCell<Result<regex_lite::Regex, ShError>>,
 }
 
 const LINE_TERMINATORS: [u16; 4] = [0x0a, 0x0d, 0x2028, 0x2029];
@@ -221,12 +221,12 @@ fn glob_match<T: Copy + Into<u16>>(pat: &[Elem], hay: &[T]) -> bool {
     pat[p..].iter().all(|e| *e == Elem::Star)
 }
 
-/// Translates a JavaScript (non-Unicode, Annex B) pattern to `regex` syntax and compiles it.
-pub fn compile_js(js: &str) -> Result<regex::Regex, ShError> {
+/// Translates a JavaScript (non-Unicode, Annex B) pattern to `regex-lite` syntax (its `\b` is
+/// ASCII, as JavaScript's) and compiles it.
+pub fn compile_js(js: &str) -> Result<regex_lite::Regex, ShError> {
     let rust = translate(js)?;
-    regex::RegexBuilder::new(&rust)
+    regex_lite::RegexBuilder::new(&rust)
         .size_limit(1 << 20)
-        .dfa_size_limit(1 << 20)
         .nest_limit(64)
         .build()
         .map_err(|e| {
@@ -235,14 +235,27 @@ pub fn compile_js(js: &str) -> Result<regex::Regex, ShError> {
 }
 
 const DOT: &str = r"[^\n\r\x{2028}\x{2029}]";
-const WS: &str = r"\t\n\x0B\x0C\r\x20\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}";
-const DIGIT: &str = "0-9";
-const WORD: &str = "0-9A-Za-z_";
+/// JavaScript's `\s`: WhiteSpace and LineTerminator.
+const WS: &[(u32, u32)] = &[
+    (0x09, 0x0D),
+    (0x20, 0x20),
+    (0xA0, 0xA0),
+    (0x1680, 0x1680),
+    (0x2000, 0x200A),
+    (0x2028, 0x2029),
+    (0x202F, 0x202F),
+    (0x205F, 0x205F),
+    (0x3000, 0x3000),
+    (0xFEFF, 0xFEFF),
+];
+const DIGIT: &[(u32, u32)] = &[(0x30, 0x39)];
+const WORD: &[(u32, u32)] = &[(0x30, 0x39), (0x41, 0x5A), (0x5F, 0x5F), (0x61, 0x7A)];
 
-/// A class escape set (`\d`, `\W`, ...): its members and whether it is negated.
+/// A class escape set (`\d`, `\W`, ...): its members (sorted, disjoint code point ranges)
+/// and whether it is negated.
 #[derive(Clone, Copy)]
 struct Set {
-    body: &'static str,
+    body: &'static [(u32, u32)],
     negated: bool,
 }
 
@@ -259,8 +272,54 @@ fn set_for(c: char) -> Option<Set> {
     Some(Set { body, negated })
 }
 
+/// The code points a set matches, as ranges: a negated set is complemented here, because the
+/// engine has no classes inside classes.
+fn set_ranges(s: Set) -> Vec<(u32, u32)> {
+    if !s.negated {
+        return s.body.to_vec();
+    }
+    let mut out = Vec::new();
+    let mut next = 0u32;
+    for &(lo, hi) in s.body {
+        if lo > next {
+            out.push((next, lo - 1));
+        }
+        next = hi + 1;
+    }
+    if next <= 0x10FFFF {
+        out.push((next, 0x10FFFF));
+    }
+    out
+}
+
+/// `[...]` (or `[^...]`) of `ranges`, merged, with the surrogates left out (they are no
+/// characters; the subject is matched as text).
+fn class_str(mut ranges: Vec<(u32, u32)>, negated: bool) -> String {
+    ranges.sort_unstable();
+    let mut merged: Vec<(u32, u32)> = Vec::new();
+    for (lo, hi) in ranges {
+        match merged.last_mut() {
+            Some(last) if lo <= last.1.saturating_add(1) => last.1 = last.1.max(hi),
+            _ => merged.push((lo, hi)),
+        }
+    }
+    let mut out = String::from(if negated { "[^" } else { "[" });
+    for (lo, hi) in merged {
+        for (a, b) in [(lo, hi.min(0xD7FF)), (lo.max(0xE000), hi)] {
+            if a <= b {
+                out.push_str(&format!("\\x{{{a:X}}}"));
+                if b > a {
+                    out.push_str(&format!("-\\x{{{b:X}}}"));
+                }
+            }
+        }
+    }
+    out.push(']');
+    out
+}
+
 fn set_str(s: Set) -> String {
-    format!("[{}{}]", if s.negated { "^" } else { "" }, s.body)
+    class_str(s.body.to_vec(), s.negated)
 }
 
 fn lit(c: char) -> String {
@@ -486,11 +545,11 @@ impl Tr {
         }
         let ch = match c {
             'b' => {
-                self.out.push_str(r"(?-u:\b)");
+                self.out.push_str(r"\b");
                 return Ok(false);
             }
             'B' => {
-                self.out.push_str(r"(?-u:\B)");
+                self.out.push_str(r"\B");
                 return Ok(false);
             }
             't' => '\t',
@@ -596,7 +655,7 @@ impl Tr {
         if negated {
             self.i += 1;
         }
-        let mut items = String::new();
+        let mut ranges: Vec<(u32, u32)> = Vec::new();
         let mut empty = true;
         loop {
             match self.peek(0) {
@@ -611,7 +670,7 @@ impl Tr {
             let a = self.class_atom()?;
             let is_range = self.peek(0) == Some('-') && self.peek(1).is_some_and(|c| c != ']');
             if !is_range {
-                push_atom(&mut items, a);
+                push_atom(&mut ranges, a);
                 continue;
             }
             self.i += 1; // '-'
@@ -621,13 +680,13 @@ impl Tr {
                     if x > y {
                         return Err(syntax("Range out of order in character class"));
                     }
-                    items.push_str(&format!("{}-{}", lit(x), lit(y)));
+                    ranges.push((u32::from(x), u32::from(y)));
                 }
                 (a, b) => {
                     // Annex B: a range with a class escape is the union of its parts and '-'.
-                    push_atom(&mut items, a);
-                    items.push_str(&lit('-'));
-                    push_atom(&mut items, b);
+                    push_atom(&mut ranges, a);
+                    ranges.push((0x2D, 0x2D));
+                    push_atom(&mut ranges, b);
                 }
             }
         }
@@ -639,21 +698,16 @@ impl Tr {
                 r"[^\x{0}-\x{10FFFF}]"
             });
         } else {
-            self.out.push('[');
-            if negated {
-                self.out.push('^');
-            }
-            self.out.push_str(&items);
-            self.out.push(']');
+            self.out.push_str(&class_str(ranges, negated));
         }
         Ok(())
     }
 }
 
-fn push_atom(items: &mut String, a: Result<char, Set>) {
+fn push_atom(ranges: &mut Vec<(u32, u32)>, a: Result<char, Set>) {
     match a {
-        Ok(c) => items.push_str(&lit(c)),
-        Err(s) => items.push_str(&set_str(s)),
+        Ok(c) => ranges.push((u32::from(c), u32::from(c))),
+        Err(s) => ranges.extend(set_ranges(s)),
     }
 }
 
@@ -776,6 +830,23 @@ mod tests {
         assert_eq!(m("a", "[^]"), Ok(true));
         assert_eq!(m("a", "[]"), Ok(false));
         assert_eq!(m("a-", "a[\\d-z]"), Ok(true));
+    }
+
+    #[test]
+    fn negated_escapes_inside_classes_and_ascii_word_boundaries() {
+        // `\D`, `\W`, `\S` inside a class are complemented in place (no nested classes).
+        assert_eq!(m("x", "[\\D]"), Ok(true));
+        assert_eq!(m("7", "[\\D]"), Ok(false));
+        assert_eq!(m("é", "[\\W]"), Ok(true));
+        assert_eq!(m("_", "[\\W]"), Ok(false));
+        assert_eq!(m("_", "[^\\W]"), Ok(true));
+        assert_eq!(m("\u{3000}", "[\\S]"), Ok(false));
+        assert_eq!(m("é", "[\\s\\S]"), Ok(true));
+        assert_eq!(m("-", "[\\S-x]"), Ok(true));
+        // JavaScript's `\b` knows ASCII word characters only.
+        assert_eq!(m("a", "\\ba"), Ok(true));
+        assert_eq!(m("é", "\\bé"), Ok(false));
+        assert_eq!(m("é", "\\Bé"), Ok(true));
     }
 
     #[test]

@@ -158,6 +158,8 @@ pub async fn spawn(
             let Ok((tcp, _)) = listener.accept().await else {
                 continue;
             };
+            // As servers do (nginx's tcp_nodelay): answers are not held for the peer's ACK.
+            let _ = tcp.set_nodelay(true);
             let acceptor = acceptor.clone();
             let ctx = ctx.clone();
             if ctx.behavior == EndpointBehavior::ResetAfterHello {

@@ -375,6 +375,8 @@ pub async fn spawn(listener: TcpListener, options: ProxyOptions) -> std::io::Res
             let Ok((tcp, _)) = listener.accept().await else {
                 continue;
             };
+            // As servers do (nginx's tcp_nodelay): answers are not held for the peer's ACK.
+            let _ = tcp.set_nodelay(true);
             conns.spawn(serve(ctx.clone(), tcp));
         }
     });

@@ -161,8 +161,8 @@ mod tests {
         report.findings[0].snippet = Some("if (a ||\n    b)\n    return \"DIRECT\";".into());
         crate::report::redact::for_each_string(&mut report, &mut |s| s.push_str(HOSTILE));
         // The renderers' own colour codes are the only escapes allowed on a colour terminal.
-        let sgr = regex::Regex::new(r"\x1b\[[0-9;]*m").unwrap();
-        let md_punct = regex::Regex::new(r"\\([!-/:-@\[-`{-~])").unwrap();
+        let sgr = regex_lite::Regex::new(r"\x1b\[[0-9;]*m").unwrap();
+        let md_punct = regex_lite::Regex::new(r"\\([!-/:-@\[-`{-~])").unwrap();
         for (format, color) in [
             (Format::Text, false),
             (Format::Text, true),

@@ -246,19 +246,20 @@ fn percent_decode(s: &str) -> String {
         .map_or_else(|| s.to_string(), |(_, v)| v.into_owned())
 }
 
-static HOST: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
-    regex::Regex::new(r"(?i)(?:[a-z0-9](?:[a-z0-9_-]{0,62})\.)+[a-z][a-z0-9-]{0,62}[a-z]\.?").ok()
+static HOST: LazyLock<Option<regex_lite::Regex>> = LazyLock::new(|| {
+    regex_lite::Regex::new(r"(?i)(?:[a-z0-9](?:[a-z0-9_-]{0,62})\.)+[a-z][a-z0-9-]{0,62}[a-z]\.?")
+        .ok()
 });
 
-static ML_WORKSPACE_ID: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
-    regex::Regex::new(
+static ML_WORKSPACE_ID: LazyLock<Option<regex_lite::Regex>> = LazyLock::new(|| {
+    regex_lite::Regex::new(
         r"(?i)/subscriptions/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/resourcegroups/([a-z0-9_().-]{1,90})/providers/microsoft\.machinelearningservices/workspaces/([a-z0-9_-]{1,255})",
     )
     .ok()
 });
 
-static FOUNDRY_ACCOUNT_ID: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
-    regex::Regex::new(
+static FOUNDRY_ACCOUNT_ID: LazyLock<Option<regex_lite::Regex>> = LazyLock::new(|| {
+    regex_lite::Regex::new(
         r"(?i)/providers/microsoft\.cognitiveservices/accounts/([a-z0-9_-]{1,64})(?:/projects/([a-z0-9_-]{1,64}))?",
     )
     .ok()

@@ -724,8 +724,8 @@ async fn new_scenarios_give_their_verdicts_and_facts() {
 /// Masks what changes from run to run (times, ports, temporary paths, fingerprints).
 fn mask(v: &mut serde_json::Value) {
     use serde_json::Value;
-    let ports = regex::Regex::new(r"127\.0\.0\.1:\d+").unwrap();
-    let tmp = regex::Regex::new(r"/tmp/\.tmp[A-Za-z0-9]+").unwrap();
+    let ports = regex_lite::Regex::new(r"127\.0\.0\.1:\d+").unwrap();
+    let tmp = regex_lite::Regex::new(r"/tmp/\.tmp[A-Za-z0-9]+").unwrap();
     match v {
         Value::Object(map) => {
             for (k, x) in map.iter_mut() {
