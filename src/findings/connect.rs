@@ -32,6 +32,8 @@ enum Cause {
 #[derive(Debug, Default)]
 struct Group {
     names: Vec<String>,
+    /// The same names, for constant-time membership (10,000 names stay linear).
+    named: std::collections::HashSet<String>,
     evidence: Vec<String>,
     /// What the peer did, for the title (TLS and proxy failures).
     seen: Vec<&'static str>,
@@ -107,7 +109,7 @@ pub fn evaluate(
     let mut groups: BTreeMap<(Cause, String), Group> = BTreeMap::new();
     let mut add = |cause: Cause, subject: String, c: &Connection, ev: String| {
         let g = groups.entry((cause, subject)).or_default();
-        if !g.names.contains(&c.fqdn) {
+        if g.named.insert(c.fqdn.clone()) {
             g.names.push(c.fqdn.clone());
         }
         g.evidence.push(ev);
@@ -232,7 +234,7 @@ pub fn evaluate(
         };
         let m = merged.entry(key).or_default();
         for n in g.names {
-            if !m.names.contains(&n) {
+            if m.named.insert(n.clone()) {
                 m.names.push(n);
             }
         }

@@ -142,6 +142,8 @@ struct Group {
     /// The same names, for constant-time membership.
     seen: HashSet<String>,
     evidence: Vec<String>,
+    /// The same evidence lines, for constant-time membership.
+    seen_evidence: HashSet<String>,
     /// Private DNS zones the names live in (from the answer's chain or the catalog).
     private_zones: Vec<String>,
     /// Hosts-file entries that decided the answers: (line, address).
@@ -227,7 +229,7 @@ impl<'a> Ctx<'a> {
         {
             g.private_zones.push(z);
         }
-        if !g.evidence.contains(&evidence) {
+        if g.seen_evidence.insert(evidence.clone()) {
             g.evidence.push(evidence);
         }
     }

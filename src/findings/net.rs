@@ -101,6 +101,8 @@ fn names_at(
     targets: &[Target],
 ) -> Vec<Affected> {
     let mut out: Vec<Affected> = Vec::new();
+    let mut seen: std::collections::HashSet<(String, std::net::IpAddr)> =
+        std::collections::HashSet::new();
     for (r, _) in hits {
         let names = resolutions
             .iter()
@@ -113,9 +115,8 @@ fn names_at(
                     .map(|t| t.fqdn.as_str()),
             );
         for n in names {
-            let a = Affected::at(n, r.ip);
-            if !out.contains(&a) {
-                out.push(a);
+            if seen.insert((n.to_string(), r.ip)) {
+                out.push(Affected::at(n, r.ip));
             }
         }
     }

@@ -124,6 +124,8 @@ pub fn evaluate(
     let mut evidence = Vec::new();
     let mut addrs = Vec::new();
     let mut affected = Vec::new();
+    let mut seen: std::collections::HashSet<(String, std::net::IpAddr)> =
+        std::collections::HashSet::new();
     for fact in routes.iter().filter(|f| f.via_default) {
         let VpnVerdict::NotCarried {
             interface_used,
@@ -138,11 +140,10 @@ pub fn evaluate(
         }
         addrs.push(ip.to_string());
         for c in connections {
-            if matches!(&c.route, Route::Direct { address, .. } if address == ip) {
-                let a = super::Affected::at(c.fqdn.clone(), *ip);
-                if !affected.contains(&a) {
-                    affected.push(a);
-                }
+            if matches!(&c.route, Route::Direct { address, .. } if address == ip)
+                && seen.insert((c.fqdn.clone(), *ip))
+            {
+                affected.push(super::Affected::at(c.fqdn.clone(), *ip));
             }
         }
         evidence.push(format!(

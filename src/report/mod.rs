@@ -379,7 +379,7 @@ pub(crate) fn short_time(rfc3339: &str) -> String {
 pub(crate) fn tally_line(report: &Report) -> String {
     let count = |sev: Severity| report.findings.iter().filter(|f| f.severity == sev).count();
     // The answers the tables show (folded alternative spellings are not counted).
-    let names: Vec<&str> = shown_targets(report)
+    let names: std::collections::HashSet<&str> = shown_targets(report)
         .iter()
         .map(|t| t.fqdn.as_str())
         .collect();

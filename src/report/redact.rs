@@ -202,7 +202,7 @@ impl Redactor {
         if s.contains('=') {
             s = SECRET_PARAMS.replace_all(&s, "${1}***").into_owned();
         }
-        if s.bytes().filter(u8::is_ascii_hexdigit).count() >= 12 {
+        if may_hold_mac(&s) {
             s = mask_macs(&s);
         }
         let lower = s.is_ascii().then(|| s.to_ascii_lowercase());
@@ -217,6 +217,21 @@ impl Redactor {
         }
         s
     }
+}
+
+/// Whether `s` has what every MAC address form has: `hh:hh` / `hh-hh`, or `hhhh.hhhh`.
+fn may_hold_mac(s: &str) -> bool {
+    let b = s.as_bytes();
+    let hex = |i: usize| b.get(i).is_some_and(u8::is_ascii_hexdigit);
+    (0..b.len()).any(|i| {
+        let pair = hex(i) && hex(i + 1);
+        (pair && matches!(b.get(i + 2), Some(b':' | b'-')) && hex(i + 3) && hex(i + 4))
+            || (pair
+                && hex(i + 2)
+                && hex(i + 3)
+                && b.get(i + 4) == Some(&b'.')
+                && (5..9).all(|k| hex(i + k)))
+    })
 }
 
 fn is_shared(name: &str) -> bool {

@@ -165,6 +165,13 @@ impl Target {
     }
 }
 
+/// The form of a DNS name that [`same_name`] compares: trimmed, without one trailing dot, in
+/// ASCII lower case.
+fn name_key(name: &str) -> String {
+    let n = name.trim();
+    n.strip_suffix('.').unwrap_or(n).to_ascii_lowercase()
+}
+
 /// Compares two DNS names case-insensitively, ignoring one trailing dot.
 pub fn same_name(a: &str, b: &str) -> bool {
     let a = a.trim();
@@ -298,8 +305,11 @@ pub fn parse_fqdn_arg(s: &str) -> Result<Target, TargetError> {
 /// of the same kind keep their relative order.
 pub fn dedup(targets: &mut Vec<Target>) {
     let mut out: Vec<Target> = Vec::with_capacity(targets.len());
+    // Position of each name in `out`, by the form `same_name` compares (linear in the names).
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for t in targets.drain(..) {
-        match out.iter_mut().find(|o| o.is_named(&t.fqdn)) {
+        let key = name_key(&t.fqdn);
+        match seen.get(&key).and_then(|&i| out.get_mut(i)) {
             Some(o) => {
                 for ip in t.expected_ips {
                     if !o.expected_ips.contains(&ip) {
@@ -316,7 +326,10 @@ pub fn dedup(targets: &mut Vec<Target>) {
                 o.forwarder_zone = o.forwarder_zone.or(t.forwarder_zone);
                 o.cloud = o.cloud.or(t.cloud);
             }
-            None => out.push(t),
+            None => {
+                seen.insert(key, out.len());
+                out.push(t);
+            }
         }
     }
     out.sort_by_key(|t| t.kind.rank());
