@@ -215,6 +215,7 @@ async fn run_diagnosis(
         routes: &routes,
         azure_vm,
         configured: &host.dns_servers,
+        os: &host.os,
     }));
     findings.extend(findings::browser::evaluate(
         &host.browsers,

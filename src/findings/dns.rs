@@ -33,6 +33,8 @@ pub struct DnsFacts<'a> {
     pub azure_vm: bool,
     /// The DNS servers the OS is configured with.
     pub configured: &'a [ConfiguredServer],
+    /// This machine's OS (`std::env::consts::OS`), for the commands in fix texts.
+    pub os: &'a str,
 }
 
 /// Where the private address a name must resolve to comes from.
@@ -732,8 +734,22 @@ fn code_list(items: &[impl AsRef<str>]) -> String {
         .join(", ")
 }
 
-const FLUSH: &str = "Flush the DNS cache (`ipconfig /flushdns` on Windows, `resolvectl flush-caches` \
-                     on Linux, `sudo dscacheutil -flushcache` on macOS) and run pe-doctor again.";
+/// The last step after a DNS fix, for this machine's OS (`std::env::consts::OS`): the OS
+/// cache, then the browser's own (Chromium keeps answers for a minute, whatever the OS says).
+fn flush_step(os: &str) -> String {
+    let os_cache = match os {
+        "windows" => "Flush the DNS cache (`ipconfig /flushdns`)",
+        "macos" => {
+            "Flush the DNS cache (`sudo dscacheutil -flushcache; sudo killall -HUP mDNSResponder`)"
+        }
+        "linux" => "Flush the DNS cache if systemd-resolved caches it (`resolvectl flush-caches`)",
+        _ => {
+            "Flush the DNS cache (`ipconfig /flushdns` on Windows, `resolvectl flush-caches` on \
+             Linux, `sudo dscacheutil -flushcache; sudo killall -HUP mDNSResponder` on macOS)"
+        }
+    };
+    format!("{os_cache}, restart the browser (it keeps its own DNS cache) and run pe-doctor again.")
+}
 
 fn render(cause: Cause, subject: &str, g: &Group, facts: DnsFacts<'_>) -> Finding {
     let names = g.names.join(", ");
@@ -854,7 +870,7 @@ fn render(cause: Cause, subject: &str, g: &Group, facts: DnsFacts<'_>) -> Findin
              the public chain or NXDOMAIN here, so the private DNS zone is not linked to this \
              virtual network or the private endpoint's zone group does not write the record."
                 .into(),
-            [zone_link_steps(&private_zones).as_slice(), &[FLUSH.into()]].concat(),
+            [zone_link_steps(&private_zones).as_slice(), &[flush_step(facts.os)]].concat(),
         ),
         Cause::NoAnswer => (
             FindingId::DnsNoAnswer,
@@ -933,7 +949,7 @@ fn render(cause: Cause, subject: &str, g: &Group, facts: DnsFacts<'_>) -> Findin
                 "Download the VPN client profile again and re-import it on this machine (the DNS \
                  servers are written into the profile when it is generated), then reconnect."
                     .into(),
-                FLUSH.into(),
+                flush_step(facts.os),
             ],
         ),
         Cause::NotForwarding => {
@@ -973,7 +989,7 @@ fn render(cause: Cause, subject: &str, g: &Group, facts: DnsFacts<'_>) -> Findin
                     "Point them to a DNS Private Resolver inbound endpoint or a DNS server inside the \
                      VNet; only a server inside Azure may forward to 168.63.129.16."
                         .into(),
-                    FLUSH.into(),
+                    flush_step(facts.os),
                 ],
             )
         }
@@ -1020,7 +1036,7 @@ fn render(cause: Cause, subject: &str, g: &Group, facts: DnsFacts<'_>) -> Findin
                 ),
                 vec![
                     format!("Open {hosts_path} as administrator and delete the line(s) quoted in the evidence."),
-                    FLUSH.into(),
+                    flush_step(facts.os),
                 ],
             )
         }
@@ -1035,7 +1051,7 @@ fn render(cause: Cause, subject: &str, g: &Group, facts: DnsFacts<'_>) -> Findin
             vec![
                 "Compare with the private endpoint's DNS configuration in the Azure portal.".into(),
                 "Fix or delete the stale A record on the DNS server that answered.".into(),
-                FLUSH.into(),
+                flush_step(facts.os),
             ],
         ),
         Cause::Disagree => (
@@ -1207,6 +1223,7 @@ mod tests {
             routes: &[],
             azure_vm,
             configured,
+            os: "linux",
         })
         .iter()
         .map(|f| f.id)
@@ -1282,7 +1299,15 @@ mod tests {
             routes: &[],
             azure_vm: true,
             configured: &[],
+            os: "windows",
         });
+        // The last step names this machine's own commands only.
+        let last = f[0].remediation.last().unwrap();
+        assert!(last.contains("`ipconfig /flushdns`"), "{last}");
+        assert!(
+            !last.contains("resolvectl") && !last.contains("dscacheutil"),
+            "{last}"
+        );
         assert!(
             f[0].remediation[0].contains("`privatelink.api.azureml.ms`"),
             "{:?}",

@@ -65,6 +65,7 @@ fn dns_rules_are_linear_in_the_names() {
         routes: &[],
         azure_vm: false,
         configured: &[],
+        os: "linux",
     });
     let took = start.elapsed();
     // One root cause for every name, plus Azure DNS not answering. (The quadratic rules took
