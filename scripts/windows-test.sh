@@ -56,7 +56,6 @@ skips=(
   "pac_fetch::tests::fetches_over_https_with_an_extra_root|$no_cert_store with an extra root (\"Invalid parameter\")"
   "lab::https_server::tests::reset_after_hello_resets_the_tls_handshake|under Wine a socket closed with SO_LINGER 0 arrives as a close, not a reset"
   "lab_scenarios::tls_reset_is_one_finding_naming_both_endpoint_addresses|under Wine a socket closed with SO_LINGER 0 arrives as a close, not a reset"
-  "lab_scenarios::json_report_v1_is_pinned_by_a_golden_file|the golden report is a Linux run: the host section (os, interfaces) differs on Windows"
   "probe::dns::tests::closed_udp_port_is_refused_not_a_timeout|under Wine a connected UDP socket is not told of the ICMP port-unreachable, so the question times out"
   "scale::ten_thousand_names_give_a_complete_report|10,000 names within the deadline is a native-speed bound; emulated, a few hundred are answered in time"
 )

@@ -21,12 +21,16 @@ pub async fn run(config: Option<PathBuf>, targets: Vec<String>) -> u8 {
     if should_pause(std::env::var("PE_DOCTOR_PAUSE").ok().as_deref()) {
         print!("\nPress Enter to close this window.");
         let _ = std::io::stdout().flush();
-        // Lines left over from a pasted block are not the Enter the user is asked for.
-        let mut stdin = std::io::stdin().lock();
-        let mut line = String::new();
-        while matches!(stdin.read_line(&mut line), Ok(n) if n > 0) && !line.trim().is_empty() {
-            line.clear();
-        }
+        // Read on a thread of its own, so that Ctrl-C (watched by the caller) still ends it.
+        let _ = tokio::task::spawn_blocking(|| {
+            // Lines left over from a pasted block are not the Enter the user is asked for.
+            let mut stdin = std::io::stdin().lock();
+            let mut line = String::new();
+            while matches!(stdin.read_line(&mut line), Ok(n) if n > 0) && !line.trim().is_empty() {
+                line.clear();
+            }
+        })
+        .await;
     }
     code
 }
@@ -49,16 +53,19 @@ async fn run_once(preset: Option<PathBuf>, targets: Vec<String>) -> u8 {
     match Config::from_args(&args) {
         _ if !targets.is_empty() => args.targets = targets,
         Ok(_) => {}
-        Err(ConfigError::NoTargets) => match ask() {
-            Some(answer) => args.targets = vec![answer],
-            None => {
-                eprintln!(
-                    "pe-doctor: no link given. Run it again and paste a link, or run \
+        // Asked on a thread of its own, so that Ctrl-C (watched by the caller) still ends it.
+        Err(ConfigError::NoTargets) => {
+            match tokio::task::spawn_blocking(ask).await.ok().flatten() {
+                Some(answer) => args.targets = vec![answer],
+                None => {
+                    eprintln!(
+                        "pe-doctor: no link given. Run it again and paste a link, or run \
                      `pe-doctor diagnose LINK` (see pe-doctor --help)."
-                );
-                return EXIT_USAGE;
+                    );
+                    return EXIT_USAGE;
+                }
             }
-        },
+        }
         Err(e) => {
             eprintln!("pe-doctor: {e}");
             return EXIT_USAGE;

@@ -426,8 +426,7 @@ fn no_private_link(ctx: &Ctx<'_>, t: &Target) -> Option<String> {
     {
         return None;
     }
-    let mut all = ctx.of(&t.fqdn);
-    if all.any(|r| {
+    if ctx.of(&t.fqdn).any(|r| {
         r.chain
             .iter()
             .any(|c| c.data.to_ascii_lowercase().contains("privatelink."))
@@ -822,11 +821,13 @@ fn render(cause: Cause, subject: &str, g: &Group, facts: DnsFacts<'_>) -> Findin
             ],
         ),
         Cause::NoPrivateEndpoint => {
-            let storage = g.names.iter().all(|n| {
-                facts.targets.iter().any(|t| {
-                    t.fqdn == *n && matches!(t.kind, TargetKind::StorageBlob | TargetKind::StorageFile)
-                })
-            });
+            let storage_names: HashSet<&str> = facts
+                .targets
+                .iter()
+                .filter(|t| matches!(t.kind, TargetKind::StorageBlob | TargetKind::StorageFile))
+                .map(|t| t.fqdn.as_str())
+                .collect();
+            let storage = g.names.iter().all(|n| storage_names.contains(n.as_str()));
             let zones = g
                 .private_zones
                 .iter()

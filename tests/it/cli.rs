@@ -815,6 +815,30 @@ async fn double_click_mode_asks_diagnoses_saves_html_and_waits_for_enter() {
     let transcript = session["transcript"].as_str().unwrap();
     assert!(transcript.contains("10.0.0.4"), "{transcript}");
     assert!(!transcript.contains("\u{1b}[32m"), "{transcript}");
+
+    // Ctrl-C at the prompt ends the program at once (exit 130), as at any other point.
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("python3")
+            .arg(script)
+            .arg(&exe)
+            .arg(&url)
+            .arg("--ctrl-c-at-prompt")
+            .env("PE_DOCTOR_PAUSE", "1")
+            .output()
+            .expect("python3")
+    })
+    .await
+    .unwrap();
+    let session: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let transcript = session["transcript"].as_str().unwrap();
+    assert_eq!(session["code"], 130, "{transcript}");
+    assert!(transcript.contains("interrupted"), "{transcript}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
