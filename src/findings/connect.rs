@@ -21,6 +21,9 @@ enum Cause {
     Intercepted,
     StorageFirewall,
     PublicForbidden,
+    /// The same refusal on the direct path for a name public DNS shows without a private
+    /// endpoint: the endpoint is missing, not the route to it.
+    PublicForbiddenNoEndpoint,
     ProxyDenied,
     ProxyAuth,
     ProxyUpstream,
@@ -207,8 +210,16 @@ pub fn evaluate(
                 && let Some(svc) = h.private_link_denied
                 && svc != Denial::Storage
             {
+                let no_endpoint = matches!(c.route, Route::Direct { .. })
+                    && earlier
+                        .iter()
+                        .any(|f| f.id == FindingId::TargetNoPrivateEndpoint && f.affects(&c.fqdn));
                 add(
-                    Cause::PublicForbidden,
+                    if no_endpoint {
+                        Cause::PublicForbiddenNoEndpoint
+                    } else {
+                        Cause::PublicForbidden
+                    },
                     via.clone(),
                     c,
                     format!(
@@ -446,6 +457,32 @@ fn render(cause: Cause, subject: &str, g: Group) -> Finding {
                 format!("Send these names DIRECT (PAC file or proxy bypass list): {globs}."),
                 "Or configure the proxy to resolve these names through a DNS server that forwards \
                  them to Azure (resolver inbound endpoint)."
+                    .into(),
+            ],
+        ),
+        Cause::PublicForbiddenNoEndpoint => (
+            FindingId::ConnectPublicEndpointForbidden,
+            Severity::Error,
+            Section::ConnectionMethod,
+            format!("The service refuses its public endpoint, and {names} has no private endpoint ({subject})"),
+            "The request went straight to the PUBLIC endpoint, which answers 403 because the service \
+             accepts traffic only through a private endpoint. Public DNS shows no private endpoint \
+             for these names (target.no-private-endpoint), so no DNS or proxy change on this \
+             machine can help: the private endpoint is missing, or it does not cover these names."
+                .into(),
+            vec![
+                "In the Azure portal open the workspace (or AI services account) › Networking › \
+                 Private endpoint connections and add a private endpoint in a virtual network your \
+                 VPN reaches, with a private DNS zone group; then connect through the VPN and run \
+                 pe-doctor again."
+                    .into(),
+                format!(
+                    "If there is a private endpoint already, compare the names it serves (the private \
+                     endpoint › DNS configuration) with {names}: a name it does not list has no \
+                     private record."
+                ),
+                "Or, if this network is meant to use the public endpoint, allow it under Networking › \
+                 Public access (\"Enabled from selected IP addresses\")."
                     .into(),
             ],
         ),

@@ -76,6 +76,18 @@ def serve(c):
         elif mode == "proxy-silent":
             head(c)
             time.sleep(30)
+        elif mode == "aml-denied":
+            cert, key = arg.split(",")
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(cert, key)
+            s = ctx.wrap_socket(c, server_side=True)
+            head(s)
+            body = (b'{"error":{"code":"UserError","message":"Access to workspace was denied '
+                    b'based on workspace private link configuration."}}')
+            s.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: " + str(len(body)).encode() + b"\r\n"
+                      b"Connection: close\r\n\r\n" + body)
+            s.close()
         elif mode == "storage":
             cert, key, code = arg.split(",")
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -458,6 +470,67 @@ async fn storage_firewall_refusal_from_a_python_https_server() {
     assert_eq!(c.http.as_ref().map(|h| h.status), Some(403));
     assert!(!c.http.as_ref().unwrap().storage_firewall_denied());
     assert!(rules::evaluate(&[], &system(), &[c]).is_empty());
+}
+
+/// The workspace's private-link 403 on the direct path, for a name public DNS shows without a
+/// private endpoint: the fix is the missing endpoint, not a PAC or proxy change. Through a
+/// proxy (or without that DNS finding) the old advice stands.
+#[tokio::test]
+async fn private_link_refusal_without_a_private_endpoint_names_the_missing_endpoint() {
+    let lab = lab();
+    let dir = tempfile::tempdir().unwrap();
+    let cert = lab.ca.issue(&[WS]).unwrap();
+    let chain: String = cert
+        .chain
+        .iter()
+        .map(|c| pem("CERTIFICATE", c.as_ref()))
+        .collect();
+    let (cert_path, key_path) = (dir.path().join("ws.pem"), dir.path().join("ws.key"));
+    std::fs::write(&cert_path, chain).unwrap();
+    std::fs::write(&key_path, pem("PRIVATE KEY", cert.key.secret_der())).unwrap();
+    let py = python(
+        "aml-denied",
+        &format!("{},{}", cert_path.display(), key_path.display()),
+    );
+    let c = direct(&lab, WS, "20.41.5.7", py.port).await;
+    assert_eq!(c.http.as_ref().map(|h| h.status), Some(403), "{c:?}");
+
+    let no_endpoint = Finding {
+        id: pe_doctor::findings::FindingId::TargetNoPrivateEndpoint,
+        severity: pe_doctor::findings::Severity::Info,
+        section: pe_doctor::findings::Section::ConnectionMethod,
+        subject: String::new(),
+        title: String::new(),
+        detail: String::new(),
+        evidence: Vec::new(),
+        remediation: Vec::new(),
+        affected: pe_doctor::findings::Affected::names([WS]),
+        snippet: None,
+    };
+    let findings = rules::evaluate(
+        std::slice::from_ref(&no_endpoint),
+        &system(),
+        std::slice::from_ref(&c),
+    );
+    let f = only(&findings);
+    assert_eq!(f.id, "connect.public-endpoint-forbidden");
+    assert!(f.title.contains("has no private endpoint"), "{}", f.title);
+    assert!(
+        f.remediation[0].contains("Private endpoint connections"),
+        "{:?}",
+        f.remediation
+    );
+    assert!(
+        f.remediation.iter().all(|r| !r.contains("PAC")),
+        "{:?}",
+        f.remediation
+    );
+
+    // Without the DNS finding: the refusal is blamed on the path, as before.
+    let findings = rules::evaluate(&[], &system(), &[c]);
+    let f = only(&findings);
+    assert_eq!(f.id, "connect.public-endpoint-forbidden");
+    assert!(f.remediation[0].contains("DIRECT"), "{:?}", f.remediation);
 }
 
 /// The whole binary: a `--connect-to` target that resets TLS is an error, exit 1 (it used to

@@ -722,6 +722,7 @@ async fn new_scenarios_give_their_verdicts_and_facts() {
 }
 
 /// Masks what changes from run to run (times, ports, temporary paths, fingerprints).
+#[cfg(target_os = "linux")]
 fn mask(v: &mut serde_json::Value) {
     use serde_json::Value;
     let ports = regex_lite::Regex::new(r"127\.0\.0\.1:\d+").unwrap();
