@@ -10,7 +10,7 @@ use crate::model::{FailKind, Phase, ProbeError};
 use crate::model::{ResolverInfo, ResolverRole};
 use crate::probe::connect::{Connection, Route};
 use crate::probe::http::Denial;
-use crate::targets::{TargetKind, infer};
+use crate::targets::infer;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -90,10 +90,7 @@ fn proxy_evidence(c: &Connection) -> String {
 }
 
 fn is_storage(fqdn: &str) -> bool {
-    matches!(
-        infer(fqdn).0,
-        TargetKind::StorageBlob | TargetKind::StorageFile
-    )
+    infer(fqdn).0.is_storage()
 }
 
 /// Evaluates the connection rules. `earlier` holds the DNS findings: a failure for a name

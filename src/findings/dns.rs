@@ -824,7 +824,7 @@ fn render(cause: Cause, subject: &str, g: &Group, facts: DnsFacts<'_>) -> Findin
             let storage_names: HashSet<&str> = facts
                 .targets
                 .iter()
-                .filter(|t| matches!(t.kind, TargetKind::StorageBlob | TargetKind::StorageFile))
+                .filter(|t| t.kind.is_storage())
                 .map(|t| t.fqdn.as_str())
                 .collect();
             let storage = g.names.iter().all(|n| storage_names.contains(n.as_str()));

@@ -3,7 +3,7 @@
 
 use super::{Affected, Finding, FindingId, Section, Severity, scope};
 use crate::probe::pac::{PacReport, PacVerdict};
-use crate::targets::{Target, TargetKind};
+use crate::targets::Target;
 use pac::Directive;
 
 /// Evaluates the PAC rules.
@@ -129,5 +129,5 @@ fn is_storage(targets: &[Target], fqdn: &str) -> bool {
     targets
         .iter()
         .find(|t| t.is_named(fqdn))
-        .is_some_and(|t| matches!(t.kind, TargetKind::StorageBlob | TargetKind::StorageFile))
+        .is_some_and(|t| t.kind.is_storage())
 }

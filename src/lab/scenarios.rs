@@ -236,13 +236,6 @@ const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// The storage account's public front end (storage-firewall scenario).
 const STORAGE_PUBLIC_IP: [u8; 4] = [20, 60, 1, 10];
 
-fn is_storage(t: &crate::targets::Target) -> bool {
-    matches!(
-        t.kind,
-        crate::targets::TargetKind::StorageBlob | crate::targets::TargetKind::StorageFile
-    )
-}
-
 async fn server(view: &View, latency: Duration) -> Result<LabDnsServer, LabError> {
     let mut opts = ServerOptions::answer(view.clone());
     opts.latency = latency;
@@ -268,7 +261,7 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
     if info.name == "storage-no-private-endpoint" {
         // No private endpoint for the storage account: every resolver, Azure DNS included, sees
         // the public chain, which never passes through privatelink.
-        for t in targets.iter().filter(|t| is_storage(t)) {
+        for t in targets.iter().filter(|t| t.kind.is_storage()) {
             let svc = if t.kind == crate::targets::TargetKind::StorageFile {
                 "file"
             } else {
@@ -802,7 +795,7 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
             "storage-firewall" => {
                 // The proxy's DNS sees the storage account's public address.
                 let mut v = private.clone();
-                for t in targets.iter().filter(|t| is_storage(t)) {
+                for t in targets.iter().filter(|t| t.kind.is_storage()) {
                     v.remove(&t.fqdn)
                         .addr(&t.fqdn, IpAddr::from(STORAGE_PUBLIC_IP));
                 }

@@ -65,6 +65,11 @@ pub enum TargetKind {
 }
 
 impl TargetKind {
+    /// A storage account's blob or file endpoint (the article's storage section).
+    pub fn is_storage(self) -> bool {
+        matches!(self, TargetKind::StorageBlob | TargetKind::StorageFile)
+    }
+
     /// Position in the report order: workspace API, cert, notebooks, instances, storage,
     /// inference, AI services, custom.
     pub fn rank(self) -> u8 {
