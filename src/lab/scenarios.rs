@@ -236,6 +236,24 @@ const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// The storage account's public front end (storage-firewall scenario).
 const STORAGE_PUBLIC_IP: [u8; 4] = [20, 60, 1, 10];
 
+/// Makes `host` a VM in the virtual network: synthetic DMI files in `dir`, read by the real
+/// collector, and one interface in the VNet.
+fn on_azure_vm(dir: &std::path::Path, host: &mut HostFacts) -> std::io::Result<()> {
+    let dmi = dir.join("dmi");
+    std::fs::create_dir_all(&dmi)?;
+    std::fs::write(dmi.join("sys_vendor"), "Microsoft Corporation\n")?;
+    std::fs::write(
+        dmi.join("chassis_asset_tag"),
+        "7783-7084-3265-9085-8269-3286-77\n",
+    )?;
+    host.azure_vm = Some(crate::host::azure_vm::collect_from(&dmi));
+    host.interfaces = vec![
+        Interface::new("lo", None, vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]),
+        Interface::new("eth0", None, vec![IpAddr::V4(Ipv4Addr::new(10, 0, 1, 4))]),
+    ];
+    Ok(())
+}
+
 async fn server(view: &View, latency: Duration) -> Result<LabDnsServer, LabError> {
     let mut opts = ServerOptions::answer(view.clone());
     opts.latency = latency;
@@ -361,18 +379,7 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
             host.dns_servers
                 .push(configured("azure-dns-vnet", &azure_vm_dns, "resolv.conf"));
             servers.push(azure_vm_dns);
-            let dmi = dir.path().join("dmi");
-            std::fs::create_dir_all(&dmi)?;
-            std::fs::write(dmi.join("sys_vendor"), "Microsoft Corporation\n")?;
-            std::fs::write(
-                dmi.join("chassis_asset_tag"),
-                "7783-7084-3265-9085-8269-3286-77\n",
-            )?;
-            host.azure_vm = Some(crate::host::azure_vm::collect_from(&dmi));
-            host.interfaces = vec![
-                Interface::new("lo", None, vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]),
-                Interface::new("eth0", None, vec![IpAddr::V4(Ipv4Addr::new(10, 0, 1, 4))]),
-            ];
+            on_azure_vm(dir.path(), &mut host)?;
         }
         "pe-pending" => {
             let corp = server(&private, lat).await?;
@@ -510,19 +517,7 @@ pub async fn setup(name: &str, opts: &LabOptions) -> Result<LabRun, LabError> {
             host.dns_servers
                 .push(configured("azure-dns-vnet", &azure_vm_dns, "resolv.conf"));
             servers.push(azure_vm_dns);
-            // Synthetic DMI files, read by the real collector.
-            let dmi = dir.path().join("dmi");
-            std::fs::create_dir_all(&dmi)?;
-            std::fs::write(dmi.join("sys_vendor"), "Microsoft Corporation\n")?;
-            std::fs::write(
-                dmi.join("chassis_asset_tag"),
-                "7783-7084-3265-9085-8269-3286-77\n",
-            )?;
-            host.azure_vm = Some(crate::host::azure_vm::collect_from(&dmi));
-            host.interfaces = vec![
-                Interface::new("lo", None, vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]),
-                Interface::new("eth0", None, vec![IpAddr::V4(Ipv4Addr::new(10, 0, 1, 4))]),
-            ];
+            on_azure_vm(dir.path(), &mut host)?;
         }
         "vpn-dns-not-applied" => {
             let router = server(&public, lat).await?;
