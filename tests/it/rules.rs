@@ -648,6 +648,52 @@ async fn a_public_chain_without_privatelink_is_no_private_endpoint_not_a_dns_fau
     );
 }
 
+/// A public DoH resolver (the lab's RFC 8484 front end, `doh.public.test`) on loopback in front
+/// of `upstream`, trusted through its own test CA.
+struct PublicDoh {
+    server: pe_doctor::lab::doh_server::DohServer,
+    ca_path: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl PublicDoh {
+    async fn start(upstream: SocketAddr) -> Self {
+        let ca = pe_doctor::lab::tls::LabCa::new("test root").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ca_path = dir.path().join("ca.pem");
+        std::fs::write(&ca_path, ca.ca_pem()).unwrap();
+        let tls = pe_doctor::lab::tls::LabCa::server_config(
+            ca.issue(&["doh.public.test"]).unwrap(),
+            &[b"h2", b"http/1.1"],
+        )
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = pe_doctor::lab::doh_server::spawn(listener, tls, upstream, Duration::ZERO)
+            .await
+            .unwrap();
+        PublicDoh {
+            server,
+            ca_path,
+            _dir: dir,
+        }
+    }
+
+    /// The flags that make pe-doctor ask it: `--doh`, `--connect-to` its port, `--ca-file`.
+    fn flags(&self) -> Vec<String> {
+        vec![
+            "--doh".into(),
+            "https://doh.public.test/dns-query".into(),
+            "--connect-to".into(),
+            format!(
+                "doh.public.test:443=127.0.0.1:{}",
+                self.server.local_addr().port()
+            ),
+            "--ca-file".into(),
+            self.ca_path.display().to_string(),
+        ]
+    }
+}
+
 #[ignore = "needs dnsmasq/dnsdist (and root for unshare -nm); .ci/test runs it (PE_DOCTOR_INTEROP=1 adds --include-ignored)"]
 #[tokio::test]
 async fn a_name_that_exists_nowhere_is_target_not_found() {
@@ -655,19 +701,7 @@ async fn a_name_that_exists_nowhere_is_target_not_found() {
     let corp = dnsmasq(&world::private_view(&targets)).await;
     let public = dnsmasq(&world::public_view(&targets)).await;
     // A public DoH resolver (the lab's RFC 8484 front end) in front of the public dnsmasq.
-    let ca = pe_doctor::lab::tls::LabCa::new("test root").unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let ca_path = dir.path().join("ca.pem");
-    std::fs::write(&ca_path, ca.ca_pem()).unwrap();
-    let tls = pe_doctor::lab::tls::LabCa::server_config(
-        ca.issue(&["doh.public.test"]).unwrap(),
-        &[b"h2", b"http/1.1"],
-    )
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let doh = pe_doctor::lab::doh_server::spawn(listener, tls, public.addr, Duration::ZERO)
-        .await
-        .unwrap();
+    let doh = PublicDoh::start(public.addr).await;
     let c = corp.addr.to_string();
     let mut args = vec![
         "diagnose".to_string(),
@@ -679,13 +713,8 @@ async fn a_name_that_exists_nowhere_is_target_not_found() {
         c.clone(),
         "--azure-dns".into(),
         c,
-        "--doh".into(),
-        "https://doh.public.test/dns-query".into(),
-        "--connect-to".into(),
-        format!("doh.public.test:443=127.0.0.1:{}", doh.local_addr().port()),
-        "--ca-file".into(),
-        ca_path.display().to_string(),
     ];
+    args.extend(doh.flags());
     args.extend(["--no-host-dns", "--no-connect", "--loopback-only"].map(String::from));
     let (code, report) = run_json(args).await;
     assert_eq!(code, Some(1), "{report:#}");
@@ -1040,19 +1069,7 @@ async fn healthy_machine_with_public_doh_is_healthy_with_a_note() {
     let targets = world::targets();
     let corp = dnsmasq(&world::private_view(&targets)).await;
     let public = dnsmasq(&world::public_view(&targets)).await;
-    let ca = pe_doctor::lab::tls::LabCa::new("test root").unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let ca_path = dir.path().join("ca.pem");
-    std::fs::write(&ca_path, ca.ca_pem()).unwrap();
-    let tls = pe_doctor::lab::tls::LabCa::server_config(
-        ca.issue(&["doh.public.test"]).unwrap(),
-        &[b"h2", b"http/1.1"],
-    )
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let doh = pe_doctor::lab::doh_server::spawn(listener, tls, public.addr, Duration::ZERO)
-        .await
-        .unwrap();
+    let doh = PublicDoh::start(public.addr).await;
     let c = corp.addr.to_string();
     let mut args = lab_args();
     args.extend([
@@ -1060,13 +1077,8 @@ async fn healthy_machine_with_public_doh_is_healthy_with_a_note() {
         c.clone(),
         "--azure-dns".into(),
         c,
-        "--doh".into(),
-        "https://doh.public.test/dns-query".into(),
-        "--connect-to".into(),
-        format!("doh.public.test:443=127.0.0.1:{}", doh.local_addr().port()),
-        "--ca-file".into(),
-        ca_path.display().to_string(),
     ]);
+    args.extend(doh.flags());
     args.extend(["--no-host-dns", "--no-connect", "--loopback-only"].map(String::from));
     let (code, report) = run_json(args).await;
     assert_eq!(code, Some(0), "{report:#}");
