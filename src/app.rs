@@ -57,14 +57,12 @@ pub fn run(cli: Cli) -> u8 {
         Some(Command::Completions { shell }) => {
             let mut buf = Vec::new();
             crate::commands::completions::completions(shell, &mut buf);
-            stdout_or_exit(&buf, "the completions").map_or_else(|code| code, |()| EXIT_OK)
+            print_all(&buf, "the completions")
         }
         Some(Command::Man) => {
             let mut buf = Vec::new();
             match crate::commands::completions::man(&mut buf) {
-                Ok(()) => {
-                    stdout_or_exit(&buf, "the manual page").map_or_else(|code| code, |()| EXIT_OK)
-                }
+                Ok(()) => print_all(&buf, "the manual page"),
                 Err(e) => {
                     eprintln!("pe-doctor: cannot write the manual page: {e}");
                     EXIT_USAGE
@@ -259,7 +257,7 @@ async fn lab(args: &LabArgs) -> u8 {
             .iter()
             .map(|s| format!("{:<26} {}\n", s.name, s.summary))
             .collect();
-        return stdout_or_exit(list.as_bytes(), "the list").map_or_else(|code| code, |()| EXIT_OK);
+        return print_all(list.as_bytes(), "the list");
     }
     let format = match Format::resolve(args.format, args.output.as_deref()) {
         Ok(f) => f,
@@ -394,6 +392,11 @@ async fn interruptible(work: impl std::future::Future<Output = u8>) -> u8 {
             EXIT_INTERRUPTED
         }
     }
+}
+
+/// [`stdout_or_exit`] as a command's whole output: its exit code.
+fn print_all(bytes: &[u8], what: &str) -> u8 {
+    stdout_or_exit(bytes, what).map_or_else(|code| code, |()| EXIT_OK)
 }
 
 /// Writes `bytes` to standard output and flushes. A closed pipe (`| head`) is `Err(EXIT_OK)`:
