@@ -334,12 +334,11 @@ pub(crate) fn failed_exit_status() -> ExitStatus {
     }
 }
 
-/// Kills what an exited tool left in its process group (a daemonised grandchild).
+/// Kills what an exited tool left in its process group (a daemonised grandchild). Unix only:
+/// elsewhere nothing of an exited tool can be found by its id any more.
 fn kill_group_of_exited(child: &Child) {
     #[cfg(unix)]
-    if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
-        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
-    }
+    kill_pid_tree(child.id());
     #[cfg(not(unix))]
     let _ = child;
 }
